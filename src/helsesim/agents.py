@@ -1,0 +1,401 @@
+"""Agents of a health community: municipalities, the health trust, the board and a coordinator.
+
+Behaviour lives here; the model (``model.py``) owns state shared between agents and the yearly
+schedule. Every random draw uses the generator passed in by the model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from mesa import Agent
+from mesa.discrete_space import FixedAgent
+
+from helsesim.projects import PRIORITY, PROJECT_TYPES, Project
+
+PROFESSIONS = ("nurse", "doctor", "health_worker")
+
+
+def logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class Employer(FixedAgent):
+    """Common state of employers that compete for staff in the labour pool."""
+
+    kind = "employer"
+
+    def _init_workforce(self, positions: np.ndarray, fill: float) -> None:
+        self.positions = positions.astype(float)  # FTE needed per profession
+        self.filled = np.floor(self.positions * fill).astype(np.int64)  # FTE filled
+        self.attractiveness_bonus = 0.0  # from recruitment projects
+
+    @property
+    def vacancies(self) -> np.ndarray:
+        return np.maximum(np.round(self.positions).astype(np.int64) - self.filled, 0)
+
+
+class Municipality(Employer):
+    """A municipality (kommune): population, capacity, anchoring, trust, workforce, services."""
+
+    kind = "municipality"
+
+    def __init__(self, model, cell, community: str, row, hospital_km: float, p) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.community = community
+        self.municipality_id: str = row.municipality_id
+        self.name: str = row.name
+        self.population: int = int(row.population)
+        self.x_km, self.y_km = float(row.x_km), float(row.y_km)
+        mp, lp = p.municipality, p.labour
+        if self.population < mp.small_threshold:
+            self.size_class = "small"
+        elif self.population < mp.large_threshold:
+            self.size_class = "medium"
+        else:
+            self.size_class = "large"
+        rng = model.rng_init
+        self.capacity = (self.population / 10_000) ** mp.capacity_elasticity
+        a = mp.anchoring_mean * mp.anchoring_concentration
+        self.anchoring = float(rng.beta(a, mp.anchoring_concentration - a))
+        self.trust = float(np.clip(rng.normal(mp.initial_trust, mp.initial_trust_sd), 0, 1))
+        self.experience = int(rng.poisson(mp.initial_experience * self.capacity))
+        self.initial_experience = self.experience
+        self.hospital_km = hospital_km
+        per_head = (self.population / 10_000) ** lp.staffing_elasticity * self.population / 1000
+        self._init_workforce(np.array([lp.nurse_per_1000, lp.doctor_per_1000,
+                                       lp.health_worker_per_1000]) * per_head, lp.initial_fill)
+        self.knowledge = 0.0  # share of good practices adopted (0-1)
+        self.service_level = 0.0  # services developed through projects
+        self.services_taken = 0  # services taken over from the trust
+        self.shift_cost = 0.0  # NOK/yr of services taken over
+        self.shift_compensation = 0.0  # NOK/yr paid by the trust for them
+        self.benefit = 0.0  # NOK of RS money attributed, cumulative
+        self.fair_share = 0.0  # NOK at a per-capita split of the municipal money, cumulative
+        self.realised_benefit = 0.0  # NOK of benefit from implemented projects, cumulative
+        self.projects_led = 0
+        self.projects_joined = 0
+        self.active_year = -1  # last year it was party to a funded project
+        self.seats = 0
+        self.voice = 0.0
+        self.support = 0.0  # coordinator support (0-1)
+        self.region = -1
+
+    # -- perception ----------------------------------------------------------------------------
+    @property
+    def uncompensated_shift(self) -> float:
+        return self.shift_cost - self.shift_compensation
+
+    def attractiveness(self, lp) -> float:
+        return (lp.size_attraction * math.log(self.population / 10_000)
+                - lp.remoteness_penalty * self.hospital_km / 100 + self.attractiveness_bonus)
+
+    def vacancy_rate(self) -> float:
+        pos = float(np.round(self.positions).sum())
+        return float(self.vacancies.sum() / pos) if pos > 0 else 0.0
+
+    def _willingness(self, intercept: float, pp) -> float:
+        """Logit of taking part: capacity, experience (Matthew effect), trust, cost."""
+        cost = pp.apply_cost * (1.0 - self.support) / self.capacity
+        return (intercept + pp.apply_capacity * math.log(self.capacity)
+                + pp.apply_experience * min(self.experience, 5)
+                + pp.apply_trust * (self.trust - 0.5) - cost)
+
+    # -- behaviour -----------------------------------------------------------------------------
+    def choose_type(self, rng, pj) -> str:
+        """Choose a project type from needs: recruitment grows with the own vacancy rate."""
+        w = np.array([pj.weight_service_development, pj.weight_competence,
+                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_rate())])
+        return PROJECT_TYPES[int(rng.choice(3, p=w / w.sum()))]
+
+    def prepare_proposals(self, rng, board) -> None:
+        """Open call: decide whether to lead proposals, form a consortium, seek the trust."""
+        p = self.model.p
+        pp = p.participation
+        n = 0
+        while n < pp.max_proposals and rng.random() < logistic(
+                self._willingness(pp.apply_intercept, pp) - n):
+            n += 1
+        for _ in range(n):
+            kind = self.choose_type(rng, p.project)
+            partners = self.invite_partners(rng, board)
+            if rng.random() > board.trust.agreement(self, pp):
+                continue  # no agreement with the trust: no proposal
+            board.receive(Project(community=self.community, lead=self, partners=partners,
+                                  type=kind, budget=self.request_budget(rng, len(partners)),
+                                  duration=draw_duration(rng, p.project),
+                                  quality=self.proposal_quality(rng)))
+
+    def invite_partners(self, rng, board) -> list:
+        """Invite neighbours in the network, stronger ties first; each decides to join."""
+        pp = self.model.p.participation
+        want = int(rng.poisson(pp.partner_mean * self.capacity ** 0.3))
+        if want == 0:
+            return []
+        cands, w = board.ties_from(self)
+        if not cands:
+            return []
+        k = min(want, len(cands))
+        picks = rng.choice(len(cands), size=k, replace=False, p=w / w.sum())
+        return [cands[i] for i in sorted(picks) if cands[i].accepts(rng)]
+
+    def accepts(self, rng) -> bool:
+        pp = self.model.p.participation
+        return bool(rng.random() < logistic(self._willingness(pp.join_intercept, pp)))
+
+    def request_budget(self, rng, n_partners: int) -> float:
+        pj = self.model.p.project
+        return float(pj.base_budget * self.capacity ** pj.budget_elasticity
+                     * (1 + pj.budget_per_partner * n_partners)
+                     * math.exp(pj.budget_sd * rng.standard_normal()))
+
+    def proposal_quality(self, rng) -> float:
+        """Application quality: capacity, experience, practice and coordinator support."""
+        return (0.4 * math.log(self.capacity) + 0.1 * min(self.experience, 5)
+                + 0.5 * self.knowledge + 0.5 * self.support + 0.3 * rng.standard_normal())
+
+    def update_trust(self, tp) -> None:
+        """Trust moves towards perceived fairness: benefit vs fair share, voice, shifted cost."""
+        ratio = self.benefit / self.fair_share if self.fair_share > 0 else 1.0
+        shift = min(self.uncompensated_shift / self.population / tp.shift_reference, 1.0)
+        perceived = (tp.fairness_baseline + tp.fairness_benefit * math.tanh(ratio - 1.0)
+                     + tp.fairness_voice * (self.voice - 0.5) - tp.fairness_shift * shift)
+        target = min(max(perceived, 0.0), 1.0)
+        self.trust = min(max(self.trust + tp.trust_rate * (target - self.trust), 0.0), 1.0)
+
+
+class HealthTrust(Employer):
+    """The health trust (helseforetak): hospital staff, cost pressure, proposals."""
+
+    kind = "trust"
+
+    def __init__(self, model, cell, community: str, name: str, population: int, p) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.community = community
+        self.name = name
+        self.population = population  # inhabitants served
+        self.capacity = (population / 10_000) ** p.municipality.capacity_elasticity * 3.0
+        self.knowledge = 0.5
+        self.experience = 5
+        self.trust = p.municipality.initial_trust
+        lp = p.labour
+        self._init_workforce(np.array([lp.hospital_nurse_per_1000, lp.hospital_doctor_per_1000,
+                                       lp.hospital_health_worker_per_1000]) * population / 1000,
+                             lp.initial_fill)
+        self.transfer_pending = False
+        self.benefit = 0.0
+        self.realised_benefit = 0.0
+        self.projects_led = 0
+        self.transfers = 0
+        self.seats = 0
+
+    def attractiveness(self, lp) -> float:
+        return lp.trust_attractiveness + self.attractiveness_bonus
+
+    def vacancy_rate(self) -> float:
+        pos = float(np.round(self.positions).sum())
+        return float(self.vacancies.sum() / pos) if pos > 0 else 0.0
+
+    def review_costs(self, rng) -> None:
+        """Under cost pressure, the trust may put a service up for transfer this year."""
+        self.transfer_pending = bool(rng.random() < self.model.p.trust.transfer_propensity)
+
+    def agreement(self, lead: Municipality, pp) -> float:
+        """Chance that the trust agrees to a municipality's proposal (higher with trust)."""
+        return pp.trust_agree * (0.5 + 0.5 * lead.trust)
+
+    def choose_type(self, rng, pj) -> str:
+        if self.transfer_pending:
+            self.transfer_pending = False
+            return "task_transfer"
+        w = np.array([pj.weight_service_development, pj.weight_competence,
+                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_rate())])
+        return PROJECT_TYPES[int(rng.choice(3, p=w / w.sum()))]
+
+    def prepare_proposals(self, rng, board) -> None:
+        """Open call: the trust leads proposals, with the municipalities it works most with."""
+        p = self.model.p
+        n = int(rng.poisson(p.trust.proposals)) + int(self.transfer_pending)
+        for _ in range(n):
+            kind = self.choose_type(rng, p.project)
+            partners = board.trust_partners(rng, kind)
+            if not partners:
+                continue
+            budget = (p.project.base_budget * self.capacity ** p.project.budget_elasticity
+                      * (1 + p.project.budget_per_partner * len(partners))
+                      * math.exp(p.project.budget_sd * rng.standard_normal()))
+            board.receive(Project(community=self.community, lead=self, partners=partners,
+                                  type=kind, budget=float(budget),
+                                  duration=draw_duration(rng, p.project),
+                                  quality=0.4 * math.log(self.capacity) + 0.5
+                                  + 0.3 * rng.standard_normal()))
+
+
+class Coordinator(Agent):
+    """Inter-municipal coordinator (seed 001): a catalyst that supports small municipalities."""
+
+    kind = "coordinator"
+
+    def __init__(self, model, community: str, strength: float) -> None:
+        super().__init__(model)
+        self.community = community
+        self.strength = strength
+
+    def support(self, municipalities) -> None:
+        """Lower small municipalities' cost of taking part and raise their voice."""
+        for m in municipalities:
+            if m.size_class == "small":
+                m.support = self.strength
+                if m.seats == 0:
+                    m.voice = max(m.voice, 0.5 * self.strength)
+
+
+class CollaborativeBoard(Agent):
+    """The strategic collaborative board (SSU): seats, influence, scoring and funding.
+
+    Seats: the trust's members; the largest municipalities; one representative (the largest)
+    for each regional group of the others; seats reserved for small municipalities (a lever).
+    """
+
+    kind = "board"
+
+    def __init__(self, model, community: str, trust: HealthTrust, municipalities: list,
+                 regions: list[list[str]], budget: float, rng) -> None:
+        super().__init__(model)
+        self.community = community
+        self.trust = trust
+        self.municipalities = municipalities
+        self.budget = budget  # NOK/yr
+        self.proposals: list[Project] = []
+        p, lv = model.p, model.cfg.levers
+        bp = p.board
+        trust.seats = bp.trust_seats
+        by_id = {m.municipality_id: m for m in municipalities}
+        for r, ids in enumerate(regions):
+            for i in ids:
+                by_id[i].region = r
+        ranked = sorted(municipalities, key=lambda m: (-m.population, m.municipality_id))
+        for m in ranked[: bp.large_seats]:
+            m.seats = 1
+        for ids in regions:
+            group = [by_id[i] for i in ids]
+            if not any(m.seats for m in group):
+                max(group, key=lambda m: (m.population, m.municipality_id)).seats = 1
+        small = [m for m in municipalities if m.size_class == "small" and m.seats == 0]
+        k = min(lv.reserved_small_seats, len(small))
+        if k:
+            for i in sorted(rng.choice(len(small), size=k, replace=False)):
+                small[i].seats = 1
+        for m in municipalities:
+            m.voice = 1.0 if m.seats else 0.0
+        self.weights = {a: self._weight(a) for a in [trust, *municipalities]}
+        self.total_weight = sum(self.weights.values())
+
+    def _weight(self, agent) -> float:
+        """Voting weight: seats, times capacity unless every seat counts the same."""
+        if not agent.seats:
+            return 0.0
+        if self.model.cfg.levers.equal_votes:
+            return float(agent.seats)
+        return agent.seats * agent.capacity ** self.model.p.board.capacity_influence
+
+    def influence(self, agent) -> float:
+        """Share of the board's votes an agent holds (0 without a seat)."""
+        return self.weights.get(agent, 0.0) / self.total_weight
+
+    # -- proposals --------------------------------------------------------------------------
+    def receive(self, proposal: Project) -> None:
+        self.proposals.append(proposal)
+
+    def call_for_proposals(self, rng) -> list[Project]:
+        """Open call: the municipalities (in random order) and the trust prepare proposals."""
+        self.proposals = []
+        for m in self.model.random.sample(self.municipalities, len(self.municipalities)):
+            m.prepare_proposals(rng, self)
+        self.trust.prepare_proposals(rng, self)
+        out, self.proposals = self.proposals, []
+        return out
+
+    def ties_from(self, agent):
+        """Municipalities of this community tied to ``agent``, with tie strengths."""
+        g = self.model.graph
+        node = self.model.node_of(agent)
+        cands, w = [], []
+        for nb in g.neighbors(node):
+            other = self.model.agent_at(nb)
+            if other is not None and other.kind == "municipality" and other.community == \
+                    self.community:
+                cands.append(other)
+                w.append(g.edges[node, nb]["tie"] + 1e-3)
+        return cands, np.asarray(w)
+
+    def trust_partners(self, rng, kind: str) -> list:
+        """Municipalities the trust invites: larger and closer-tied ones are likelier."""
+        p = self.model.p
+        ms = self.municipalities
+        if kind == "task_transfer":
+            k = max(1, round(p.trust.transfer_partners * len(ms)))
+        else:
+            k = min(len(ms), 1 + int(rng.poisson(2.0)))
+        g, t = self.model.graph, self.model.node_of(self.trust)
+        w = np.array([m.population ** 0.5 * (g.edges[t, self.model.node_of(m)]["tie"] + 0.05)
+                      for m in ms])
+        picks = rng.choice(len(ms), size=k, replace=False, p=w / w.sum())
+        chosen = [ms[i] for i in sorted(picks)]
+        if kind == "task_transfer":  # transfers are decided for the municipalities
+            return chosen
+        return [m for m in chosen if m.accepts(rng)]
+
+    def develop_projects(self, budget: float, rng, stream: str = "governance_led") -> list:
+        """Governance-led: the board develops a few large projects on an agenda set in
+        proportion to influence; the other municipalities take part as partners."""
+        p, ac = self.model.p, self.model.cfg.allocation
+        n = 1 + int(rng.poisson(max(ac.governance_projects - 1.0, 0.0)))
+        owners = [a for a in self.weights if self.weights[a] > 0]
+        w = np.array([self.weights[a] for a in owners])
+        picks = [owners[i] for i in rng.choice(len(owners), size=n, p=w / w.sum())]
+        share = np.array([self.weights[a] for a in picks])
+        projects = []
+        for owner, b in zip(picks, budget * share / share.sum(), strict=True):
+            kind = owner.choose_type(rng, p.project)
+            others = [m for m in self.municipalities if m is not owner]
+            if kind == "task_transfer":
+                partners = self.trust_partners(rng, kind)
+                partners = [m for m in partners if m is not owner]
+            else:
+                partners = [m for m in others if rng.random() < ac.governance_breadth]
+            if owner.kind == "trust" and not partners:
+                partners = [max(others or self.municipalities, key=lambda m: m.population)]
+            quality = owner.proposal_quality(rng) if owner.kind == "municipality" else 0.5
+            projects.append(Project(community=self.community, lead=owner, partners=partners,
+                                    type=kind, budget=float(b), quality=quality, stream=stream,
+                                    duration=draw_duration(rng, p.project)))
+        return projects
+
+    def score(self, proposals: list[Project], rng) -> np.ndarray:
+        """Board scores: quality, priority fit, breadth, proposers' influence, levers, noise."""
+        bp, lv = self.model.p.board, self.model.cfg.levers
+        pop = sum(m.population for m in self.municipalities)
+        out = np.empty(len(proposals))
+        for i, pr in enumerate(proposals):
+            ms = pr.municipalities
+            prio = bp.priority_recruitment if pr.type == "recruitment" else PRIORITY[pr.type]
+            breadth = sum(m.population for m in ms) / pop
+            infl = min(1.0, sum(self.influence(a) for a in pr.parties(self.trust)))
+            small = sum(m.size_class == "small" for m in ms) / max(len(ms), 1)
+            out[i] = (bp.score_quality * pr.quality + bp.score_priority * prio
+                      + bp.score_breadth * breadth + bp.score_influence * infl
+                      + lv.recruitment_weight * (pr.type == "recruitment")
+                      + lv.equity_weight * small + bp.score_noise * rng.standard_normal())
+        return out
+
+
+def draw_duration(rng, pj) -> int:
+    w = np.asarray(pj.duration_weights, dtype=float)
+    return int(rng.choice(3, p=w / w.sum())) + 1
+
+
+__all__ = ["Municipality", "HealthTrust", "Coordinator", "PROFESSIONS", "PRIORITY"]

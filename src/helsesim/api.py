@@ -1,0 +1,93 @@
+"""The one-call API: ``helsesim.simulate(...)`` runs one simulation and returns its tables."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from helsesim.config import ConfigError, SimConfig, apply_overrides, validate
+
+
+@dataclass
+class Result:
+    """Tables of one run.
+
+    Attributes:
+        years: one row per year (year 0 is the initial state): outcomes of the whole scenario.
+        projects: one row per funded project.
+        municipalities: one row per municipality per year: state variables and benefits.
+        communities: one row per health community per year (the year columns, per community).
+        summary: end-of-run outcomes.
+        config: the validated configuration that produced them.
+    """
+
+    years: pd.DataFrame
+    projects: pd.DataFrame
+    municipalities: pd.DataFrame
+    communities: pd.DataFrame
+    summary: dict
+    config: SimConfig = field(repr=False)
+
+
+def build_config(scenario: str | None = None, allocation=None, seed: int | None = None,
+                 years: int | None = None, config: SimConfig | None = None,
+                 **overrides) -> SimConfig:
+    """A validated config from keyword arguments (see :func:`simulate`)."""
+    cfg = copy.deepcopy(config) if config is not None else SimConfig()
+    if not isinstance(cfg, SimConfig):
+        raise ConfigError(f"config: expected a SimConfig, got {type(cfg).__name__}")
+    direct = {}
+    if scenario is not None:
+        direct["scenario.name"] = scenario
+    if isinstance(allocation, str):
+        direct["allocation.design"] = allocation
+    elif isinstance(allocation, dict):
+        direct["allocation"] = allocation
+    elif allocation is not None:
+        raise ConfigError(f"allocation: expected a design name or a mapping, got "
+                          f"{type(allocation).__name__}")
+    if seed is not None:
+        direct["seed"] = seed
+    if years is not None:
+        direct["years"] = years
+    apply_overrides(cfg, {**direct, **overrides})
+    return validate(cfg)
+
+
+def run_config(cfg: SimConfig) -> Result:
+    """Run one validated configuration."""
+    from helsesim.model import HealthSystem  # mesa is imported only when a model runs
+    from helsesim.reporters import summary
+
+    model = HealthSystem(cfg).run()
+    years = model.years_table()
+    projects = model.projects_table()
+    munis = model.municipalities_table()
+    return Result(years=years, projects=projects, municipalities=munis,
+                  communities=model.communities_table(),
+                  summary=summary(model, years, projects, munis), config=cfg)
+
+
+def simulate(scenario: str = "nordland", allocation="open_call", seed: int = 1,
+             years: int = 10, **overrides) -> Result:
+    """Run one simulation.
+
+    Args:
+        scenario: ``nordland`` (default), a health community key (``st_olavs``), ``norway`` or
+            ``synthetic``.
+        allocation: a design name (``open_call``, ``governance_led``, ``two_stream``,
+            ``per_capita``, ``lottery``) or a mapping of the ``allocation`` group.
+        seed: seed of the run.
+        years: simulated years.
+        **overrides: any parameter by its name in the Hydra configuration: a leaf name
+            (``compensation=0.5``, ``budget=7e6``), a group mapping
+            (``levers={"compensation": 0.5}``) or, through ``**{"levers.compensation": 0.5}``,
+            a dotted path.
+
+    Raises:
+        ConfigError: a parameter is unknown, of the wrong type or out of range; the message
+            names it and what is allowed.
+    """
+    return run_config(build_config(scenario, allocation, seed, years, **overrides))

@@ -1,0 +1,560 @@
+"""Typed configuration of helsesim: every parameter, its default, unit and source, in one place.
+
+The dataclasses below are the single source of defaults. Hydra registers them as structured
+configs (see :func:`register_configs`), so a misspelt key or a wrong type fails when a config is
+composed; :func:`validate` then checks ranges, choices and NaN. The parameter table in
+``docs/ODD.md`` is generated from the field metadata (:func:`parameter_table`).
+
+Every leaf name is unique across the whole tree, so ``simulate(compensation=0.5)`` is
+unambiguous; the same parameter is ``levers.compensation`` in Hydra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+SCENARIOS_SPECIAL = ("norway", "synthetic")
+COMMUNITY_KEYS = ("per_capita", "equal", "need_weighted")
+
+
+class ConfigError(ValueError):
+    """An invalid parameter: the message names the parameter and what is allowed."""
+
+
+def p(
+    default: Any,
+    unit: str,
+    source: str,
+    doc: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple | None = None,
+    allow_none: bool = False,
+):
+    """A dataclass field with its documentation and allowed range as metadata."""
+    meta = dict(unit=unit, source=source, doc=doc, lo=lo, hi=hi, choices=choices,
+                allow_none=allow_none)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# --- scenario ---------------------------------------------------------------------------------
+
+@dataclass
+class ScenarioConfig:
+    """Which health communities are simulated, and with how much money."""
+
+    name: str = p("nordland", "-", "model brief §8", "Scenario: `nordland`, any health community "
+                  "key (e.g. `st_olavs`), `norway` (all 19) or `synthetic`.")
+    budget: float | None = p(None, "NOK/yr", "regjeringen.no 2024: RS grant 280 MNOK nationally",
+                             "Yearly RS grant: for one community its own grant, for `norway` the "
+                             "national total. Empty: the community's per-capita share of "
+                             "`national_budget`.", lo=0.0, allow_none=True)
+    national_budget: float = p(280e6, "NOK/yr", "regjeringen.no 2024 (anchors-domain §1.2)",
+                               "National RS grant from which a community's default budget is "
+                               "derived by `community_key`.", lo=0.0)
+    community_key: str = p("per_capita", "-", "not public (anchors-domain §1.2): a lever",
+                           "Key that splits the national grant between communities.",
+                           choices=COMMUNITY_KEYS)
+    n_municipalities: int = p(20, "count", "design choice", "Municipalities in `synthetic`.",
+                              lo=1, hi=100_000)
+    synthetic_size_median: float = p(5322.0, "inhabitants", "computed: median of the 357 "
+                                     "municipalities, 2024", "Median population in `synthetic`.",
+                                     lo=1.0)
+    synthetic_size_sigma: float = p(1.45, "log-sd", "computed: lognormal with Gini 0.70, the Gini "
+                                    "of Norway's municipal populations", "Spread of population "
+                                    "sizes in `synthetic` (heavy-tailed).", lo=0.0, hi=5.0)
+    synthetic_area_km: float = p(300.0, "km", "design choice (Nordland spans ~300 km)",
+                                 "Side of the square on which `synthetic` municipalities lie.",
+                                 lo=1.0)
+
+
+# --- allocation design --------------------------------------------------------------------------
+
+@dataclass
+class AllocationConfig:
+    """The allocation design and its own parameters."""
+
+    design: str = p("open_call", "-", "seed 000: two models in use; per_capita and lottery are "
+                    "reference designs", "Allocation design (see `helsesim.allocation.DESIGNS`).")
+    stream_share: float = p(0.5, "share", "seed 000 recommends two streams; split not given",
+                            "Share of the budget through the open call in `two_stream`.",
+                            lo=0.0, hi=1.0)
+    governance_projects: float = p(3.0, "projects/yr", "seed 000: fewer, larger projects; "
+                                   "calibrated to P3", "Mean number of projects the board "
+                                   "develops per year under `governance_led`.", lo=0.0, hi=100.0)
+    governance_breadth: float = p(0.6, "share", "seed 000: community-wide projects",
+                                  "Share of the community's other municipalities that join a "
+                                  "governance-developed project.", lo=0.0, hi=1.0)
+    lottery_bar: float = p(0.5, "quantile", "Gross & Bergstrom 2019 (partial lottery)",
+                           "Score quantile a proposal must reach to enter the `lottery` draw.",
+                           lo=0.0, hi=1.0)
+
+
+# --- levers (model brief §5) ----------------------------------------------------------------------
+
+@dataclass
+class LeverConfig:
+    """The report's recommendations and other policy levers."""
+
+    reserved_small_seats: int = p(0, "seats", "seed 000: reduce large actors' dominance",
+                                  "Board seats reserved for small municipalities (<5,000).",
+                                  lo=0, hi=50)
+    equal_votes: bool = p(False, "-", "seed 000: reduce large actors' dominance",
+                          "Every seat counts the same on the board (else weighted by capacity).")
+    capacity_support: float = p(0.0, "0-1", "seed 000 (strengthen small municipalities' "
+                                "capacity); seed 001 (coordinator as catalyst)",
+                                "Strength of the inter-municipal coordinator: cuts small "
+                                "municipalities' cost of taking part and raises their voice.",
+                                lo=0.0, hi=1.0)
+    compensation: float = p(0.25, "share", "seed 000: task shifting 'without corresponding "
+                            "resources'; status quo assumed low", "Share of a transferred "
+                            "service's yearly cost that the trust pays the municipalities.",
+                            lo=0.0, hi=1.0)
+    recruitment_earmark: float = p(0.0, "share", "seed 000/004: recruitment is the biggest "
+                                   "challenge, <10 % of projects", "Share of the budget reserved "
+                                   "for recruitment projects.", lo=0.0, hi=1.0)
+    recruitment_weight: float = p(0.0, "score", "lever", "Extra board score for recruitment "
+                                  "projects.", lo=-5.0, hi=5.0)
+    equity_weight: float = p(0.0, "score", "lever", "Extra board score per unit share of small "
+                             "municipalities among a proposal's parties.", lo=-5.0, hi=5.0)
+    knowledge_base: float = p(0.0, "0-1", "seed 000: 'a shared knowledge base'",
+                              "Strength of a shared knowledge base: practice spreads to all, not "
+                              "only along ties.", lo=0.0, hi=1.0)
+
+
+# --- behaviour -----------------------------------------------------------------------------------
+
+@dataclass
+class MunicipalityParams:
+    small_threshold: int = p(5000, "inhabitants", "SSB definition; seed 002 (lines 3454-3456)",
+                             "Municipalities below this are small.", lo=1)
+    large_threshold: int = p(20000, "inhabitants", "seed 002 size classes (lines 3454-3456)",
+                             "Municipalities at or above this are large.", lo=1)
+    capacity_elasticity: float = p(0.6, "-", "brief §2: capacity grows less than proportionally",
+                                   "Development capacity = (population/10,000)^elasticity.",
+                                   lo=0.0, hi=1.0)
+    anchoring_mean: float = p(0.55, "0-1", "seed 002 M7: anchoring the top success factor",
+                              "Mean leadership anchoring (Beta-distributed).", lo=0.01, hi=0.99)
+    anchoring_concentration: float = p(6.0, "-", "assumption", "Concentration (a+b) of the Beta "
+                                       "distribution of anchoring.", lo=0.1)
+    initial_trust: float = p(0.8, "0-1", "seed 000: most municipalities report high trust",
+                             "Mean trust in the health community at the start.", lo=0.0, hi=1.0)
+    initial_trust_sd: float = p(0.08, "0-1", "assumption", "Spread of initial trust.", lo=0.0,
+                                hi=0.5)
+    initial_experience: float = p(0.8, "projects", "seed 002 M16: experienced repeat "
+                                  "participants", "Mean earlier projects of a municipality with "
+                                  "capacity 1 (Poisson, scaled by capacity).", lo=0.0)
+
+
+@dataclass
+class LabourParams:
+    nurse_per_1000: float = p(9.0, "FTE/1000 inh.", "assumption: ~122,000 nurses employed "
+                              "(Sykepleien 2023), about half in municipal services",
+                              "Municipal nurse positions per 1,000 inhabitants at 10,000 "
+                              "inhabitants.", lo=0.0)
+    doctor_per_1000: float = p(1.1, "FTE/1000 inh.", "SSB 2018 via Nationen: 8-13 GPs per "
+                               "10,000", "Municipal doctor positions per 1,000 inhabitants.",
+                               lo=0.0)
+    health_worker_per_1000: float = p(15.0, "FTE/1000 inh.", "assumption (order of magnitude)",
+                                      "Municipal health-worker positions per 1,000 inhabitants.",
+                                      lo=0.0)
+    staffing_elasticity: float = p(-0.156, "-", "computed: 13.2 GPs/10k in <2,000 vs ~8 in "
+                                   ">=50,000 (SSB 2018)", "Elasticity of positions per "
+                                   "inhabitant to population: small places need more per head.",
+                                   lo=-1.0, hi=0.0)
+    hospital_nurse_per_1000: float = p(8.0, "FTE/1000 inh.", "assumption (order of magnitude)",
+                                       "Trust nurse positions per 1,000 inhabitants served.",
+                                       lo=0.0)
+    hospital_doctor_per_1000: float = p(2.7, "FTE/1000 inh.", "assumption (order of magnitude)",
+                                        "Trust doctor positions per 1,000 inhabitants served.",
+                                        lo=0.0)
+    hospital_health_worker_per_1000: float = p(2.0, "FTE/1000 inh.", "assumption",
+                                               "Trust health-worker positions per 1,000 "
+                                               "inhabitants served.", lo=0.0)
+    need_growth: float = p(0.015, "1/yr", "NOU 2023:4: 80+ grows by 250,000 in 20 years",
+                           "Yearly growth of positions needed (ageing).", lo=-0.5, hi=0.5)
+    initial_fill: float = p(0.95, "share", "NAV 2023: shortage of ~13,000 of >400,000",
+                            "Share of positions filled at the start.", lo=0.0, hi=1.0)
+    quit_rate: float = p(0.10, "1/yr", "assumption", "Yearly share of staff who leave their "
+                         "employer at average attractiveness.", lo=0.0, hi=1.0)
+    exit_share: float = p(0.3, "share", "NOU 2023:4 ch. 6: few leave the sector; most move "
+                          "between hospital and municipalities", "Share of quitters who leave "
+                          "the sector (retire, other work).", lo=0.0, hi=1.0)
+    inflow_rate: float = p(0.035, "1/yr", "calibrated: vacancies rise slowly (NOU 2023:4)",
+                           "New graduates and immigrants per year, as a share of positions.",
+                           lo=0.0, hi=1.0)
+    retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
+                                     "selection)", "How strongly attractiveness lowers quits.",
+                                     lo=0.0)
+    choice_sensitivity: float = p(1.5, "-", "assumption", "Logit sensitivity of job seekers to "
+                                  "employers' attractiveness.", lo=0.0)
+    size_attraction: float = p(0.35, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
+                               "rural districts", "Attractiveness per log of population.",
+                               lo=0.0)
+    remoteness_penalty: float = p(0.5, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28",
+                                  "Attractiveness lost per 100 km from the hospital.", lo=0.0)
+    trust_attractiveness: float = p(1.0, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
+                                    "pool", "Attractiveness of the hospital as employer.")
+
+
+@dataclass
+class ProjectParams:
+    weight_service_development: float = p(0.55, "weight", "seed 000: most projects develop "
+                                          "services", "Propensity to propose service "
+                                          "development.", lo=0.0)
+    weight_competence: float = p(0.3, "weight", "seed 000/002", "Propensity to propose a "
+                                 "competence project.", lo=0.0)
+    weight_recruitment: float = p(0.07, "weight", "seed 000: <10 % of projects target "
+                                  "recruitment (P1)", "Propensity to propose recruitment; "
+                                  "grows with the proposer's vacancy rate.", lo=0.0)
+    vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
+                            "How much a proposer's vacancy rate raises its recruitment "
+                            "propensity.", lo=0.0)
+    base_budget: float = p(1.2e6, "NOK", "seed 000: sizes vary widely; assumption",
+                           "Budget of a project led by a capacity-1 municipality.", lo=0.0)
+    budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
+                                 "projects", "Elasticity of a proposal's budget to its lead's "
+                                 "capacity.", lo=0.0, hi=2.0)
+    budget_per_partner: float = p(0.15, "share", "assumption", "Budget increase per partner.",
+                                  lo=0.0)
+    budget_sd: float = p(0.4, "log-sd", "assumption", "Spread of proposal budgets.", lo=0.0)
+    duration_weights: list = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
+                               "Distribution of project duration.")
+    implement_intercept: float = p(-1.0, "logit", "seed 002: many end before implementation "
+                                   "(P7)", "Implementation chance at zero anchoring.")
+    implement_anchoring: float = p(3.0, "logit", "seed 002 M7: anchoring the top success factor",
+                                   "Effect of the parties' mean anchoring.")
+    implement_capacity: float = p(0.4, "logit per log", "seed 002 M13, M30",
+                                  "Effect of the lead's log capacity.")
+    coordination_cost: float = p(0.12, "logit per partner", "seed 003: coordination cost rises "
+                                 "with partners (P9)", "Loss of implementation chance per "
+                                 "partner.", lo=0.0)
+    survive_intercept: float = p(-3.0, "logit", "seed 002 M32: few survive the end of funding",
+                                 "Survival after funding at zero anchoring.")
+    survive_anchoring: float = p(4.0, "logit", "seed 002 M7, M32", "Effect of anchoring on "
+                                 "survival after funding.")
+    first_timer_gain: float = p(0.5, "share", "seed 002 M17: first-timers gain most (P6)",
+                                "Extra realised benefit for a party with no earlier project.",
+                                lo=0.0)
+    trust_benefit_own: float = p(0.5, "share", "seed 000: trust-led projects benefit the trust",
+                                 "Share of a trust-led project's benefit to the trust.",
+                                 lo=0.0, hi=1.0)
+    trust_benefit_partner: float = p(0.2, "share", "seed 000: projects benefit both parties",
+                                     "Share of a municipality-led project's benefit to the "
+                                     "trust.", lo=0.0, hi=1.0)
+    lead_benefit: float = p(0.5, "share", "seed 000: leaders shape projects to their needs",
+                            "Share of the municipal benefit that goes to the lead municipality; "
+                            "the rest is split among partners by population.", lo=0.0, hi=1.0)
+    recruitment_effect: float = p(0.25, "attractiveness", "seed 004: single measures have small "
+                                  "effect; systematic, long and coordinated work helps",
+                                  "Attractiveness gained by a party of a recruitment project "
+                                  "(scaled by duration and partners).", lo=0.0)
+    recruitment_persistence: float = p(0.7, "1/yr", "seed 004", "Yearly retention of a "
+                                       "recruitment effect after its project ends, unless it "
+                                       "survives.", lo=0.0, hi=1.0)
+    competence_knowledge: float = p(0.15, "knowledge", "seed 002 M1", "Knowledge gained by "
+                                    "the parties of a competence project.", lo=0.0, hi=1.0)
+    service_level_gain: float = p(0.1, "services", "seed 000: projects put more services "
+                                  "into municipalities", "Service level gained per implemented "
+                                  "service development.", lo=0.0)
+
+
+@dataclass
+class TrustParams:
+    transfer_propensity: float = p(0.6, "1/yr", "seed 000: task shifting projects exist",
+                                   "Chance per year that the trust, under cost pressure, "
+                                   "proposes a task transfer.", lo=0.0, hi=1.0)
+    transfer_cost_per_capita: float = p(60.0, "NOK/inh./yr", "assumption", "Yearly cost of a "
+                                        "transferred service per inhabitant of the receiving "
+                                        "municipalities.", lo=0.0)
+    transfer_staff_per_1000: float = p(0.3, "FTE/1000 inh.", "NOU 2023:4 ch. 8 (task sharing)",
+                                       "Nurse positions a transfer moves from the trust to the "
+                                       "municipalities.", lo=0.0)
+    proposals: float = p(2.0, "proposals/yr", "seed 000: trusts have the greatest resources",
+                         "Mean proposals the trust leads in an open call.", lo=0.0)
+    transfer_partners: float = p(0.5, "share", "assumption", "Share of the community's "
+                                 "municipalities a task transfer involves.", lo=0.0, hi=1.0)
+
+
+@dataclass
+class BoardParams:
+    trust_seats: int = p(3, "seats", "KS: SSU of administrative leaders; Agder example",
+                         "Seats of the health trust on the board.", lo=1, hi=50)
+    large_seats: int = p(2, "seats", "anchors-domain §1.1 (Agder: two largest municipalities)",
+                         "Largest municipalities with their own seat.", lo=0, hi=50)
+    n_regions: int = p(3, "groups", "seed 004: Lofoten, Vesterålen, Salten in Nordland",
+                       "Regional groups of the other municipalities, each with one "
+                       "representative (the largest).", lo=1, hi=50)
+    score_quality: float = p(1.0, "score", "brief §4", "Weight of proposal quality.")
+    score_priority: float = p(0.6, "score", "regjeringen.no 2024: national priorities",
+                              "Weight of fit with national priorities.")
+    score_breadth: float = p(0.5, "score", "seed 000: benefit several municipalities",
+                             "Weight of breadth (share of population covered).")
+    score_influence: float = p(1.0, "score", "seed 000: trust and large have more influence",
+                               "Weight of the proposers' influence on the board.")
+    score_noise: float = p(0.4, "score", "assumption", "Noise in board scoring.", lo=0.0)
+    priority_recruitment: float = p(0.2, "0-1", "seed 000: content aligns with patient-group "
+                                    "priorities; recruitment rarely primary", "Priority fit of "
+                                    "recruitment projects (others: 1 for service development, "
+                                    "0.6 competence, 0.8 task transfer).", lo=0.0, hi=1.0)
+    capacity_influence: float = p(0.5, "-", "seed 000", "Influence from capacity beside seats.",
+                                  lo=0.0)
+
+
+@dataclass
+class ParticipationParams:
+    apply_intercept: float = p(-1.8, "logit", "calibrated to P5", "Chance to lead a proposal at "
+                               "zero capacity, experience and support.")
+    apply_capacity: float = p(1.0, "logit per log", "seed 002 M30: resources gate participation",
+                              "Effect of log capacity on leading a proposal.")
+    apply_experience: float = p(0.3, "logit per project", "seed 002 M16 (Matthew effect)",
+                                "Effect of experience (capped at 5) on taking part.")
+    apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).")
+    apply_cost: float = p(1.0, "logit", "seed 002 M30: cost of applying",
+                          "Cost of applying, divided by capacity.", lo=0.0)
+    join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
+                              "to partner at zero capacity.")
+    partner_mean: float = p(1.5, "partners", "seed 002: sub-networks of 4-8; assumption",
+                            "Mean extra municipal partners a lead invites, times capacity^0.3.",
+                            lo=0.0)
+    max_proposals: int = p(3, "proposals", "assumption", "Most proposals one municipality "
+                           "leads in a year.", lo=1)
+    trust_agree: float = p(0.85, "prob.", "regjeringen.no 2024: trust and municipalities must "
+                           "agree", "Chance the trust agrees to a municipal proposal.",
+                           lo=0.0, hi=1.0)
+
+
+@dataclass
+class NetworkParams:
+    tie_neighbour: float = p(0.3, "0-1", "assumption", "Initial tie between land neighbours.",
+                             lo=0.0, hi=1.0)
+    tie_trust: float = p(0.4, "0-1", "assumption", "Initial tie between the trust and a "
+                         "municipality.", lo=0.0, hi=1.0)
+    island_links: int = p(2, "links", "anchors-domain §2.3: 26 islands have no land border",
+                          "Nearest municipalities an island is joined to.", lo=0, hi=10)
+    tie_gain: float = p(0.15, "per joint project", "seed 002 M23: trust builds with joint work",
+                        "Tie strength gained per year of joint work.", lo=0.0, hi=1.0)
+    tie_decay: float = p(0.08, "1/yr", "seed 002 M23", "Yearly decay of tie strength.",
+                         lo=0.0, hi=1.0)
+    spread_rate: float = p(0.15, "1/yr", "seed 002: practice does not spread like rings in water",
+                           "Knowledge taken up per unit of tie and gap.", lo=0.0, hi=1.0)
+    distance_decay_km: float = p(100.0, "km", "seed 002 M28: distance decay",
+                                 "Distance over which knowledge spread falls by e.", lo=1.0)
+    knowledge_decay: float = p(0.05, "1/yr", "seed 002 M21: low organisational memory",
+                               "Yearly loss of knowledge.", lo=0.0, hi=1.0)
+
+
+@dataclass
+class TrustUpdateParams:
+    trust_rate: float = p(0.25, "1/yr", "Gorobets & Nooteboom 2006", "Speed at which trust "
+                          "moves to perceived fairness.", lo=0.0, hi=1.0)
+    fairness_baseline: float = p(0.78, "0-1", "seed 000: high trust despite criticism",
+                                 "Perceived fairness at fair share, no seat, no shifted cost.",
+                                 lo=0.0, hi=1.0)
+    fairness_benefit: float = p(0.12, "0-1", "seed 000: distributional criticism",
+                                "Effect of received benefit relative to fair share (tanh).",
+                                lo=0.0)
+    fairness_voice: float = p(0.08, "0-1", "seed 000: influence over project design",
+                              "Effect of having a voice on the board.", lo=0.0)
+    fairness_shift: float = p(0.3, "0-1", "seed 000: task shifting without resources",
+                              "Effect of uncompensated shifted cost per inhabitant.", lo=0.0)
+    shift_reference: float = p(100.0, "NOK/inh./yr", "assumption", "Uncompensated cost per "
+                               "inhabitant at which the shift effect is full.", lo=1e-9)
+
+
+@dataclass
+class ModelParams:
+    """Behavioural parameters, grouped by entity and process."""
+
+    municipality: MunicipalityParams = field(default_factory=MunicipalityParams)
+    labour: LabourParams = field(default_factory=LabourParams)
+    project: ProjectParams = field(default_factory=ProjectParams)
+    trust: TrustParams = field(default_factory=TrustParams)
+    board: BoardParams = field(default_factory=BoardParams)
+    participation: ParticipationParams = field(default_factory=ParticipationParams)
+    network: NetworkParams = field(default_factory=NetworkParams)
+    trust_update: TrustUpdateParams = field(default_factory=TrustUpdateParams)
+
+
+@dataclass
+class SimConfig:
+    """One simulation: scenario, design, levers, behaviour, horizon and seed."""
+
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    allocation: AllocationConfig = field(default_factory=AllocationConfig)
+    levers: LeverConfig = field(default_factory=LeverConfig)
+    params: ModelParams = field(default_factory=ModelParams)
+    years: int = p(10, "yr", "brief §3: default horizon 10 years", "Simulated years.",
+                   lo=1, hi=1000)
+    seed: int = p(1, "-", "-", "Seed of the run's random generator.", lo=0)
+
+
+# --- flat access by leaf name ------------------------------------------------------------------
+
+def _walk(obj, prefix=""):
+    """Yield (dotted_path, field, owner) for every leaf field of a config dataclass."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from _walk(value, path + ".")
+        else:
+            yield path, f, obj
+
+
+def leaf_paths(cfg: SimConfig | None = None) -> dict[str, str]:
+    """Map each leaf name (``compensation``) to its dotted path (``levers.compensation``)."""
+    cfg = cfg or SimConfig()
+    out: dict[str, str] = {}
+    for path, f, _ in _walk(cfg):
+        if f.name in out:  # pragma: no cover - guarded by a test
+            raise RuntimeError(f"leaf name {f.name!r} is not unique")
+        out[f.name] = path
+    return out
+
+
+def _set_path(cfg, path: str, value) -> None:
+    *parents, leaf = path.split(".")
+    obj = cfg
+    for part in parents:
+        if not hasattr(obj, part) or not dataclasses.is_dataclass(getattr(obj, part)):
+            raise ConfigError(f"unknown parameter {path!r}")
+        obj = getattr(obj, part)
+    if not hasattr(obj, leaf) or dataclasses.is_dataclass(getattr(obj, leaf)):
+        raise ConfigError(f"unknown parameter {path!r}")
+    setattr(obj, leaf, value)
+
+
+def apply_overrides(cfg: SimConfig, overrides: dict[str, Any]) -> SimConfig:
+    """Set parameters by leaf name, dotted path, or nested mapping of a group.
+
+    ``{"compensation": 0.5}``, ``{"levers.compensation": 0.5}`` and
+    ``{"levers": {"compensation": 0.5}}`` are the same override.
+    """
+    names = leaf_paths(cfg)
+    groups = {f.name for f in dataclasses.fields(cfg)
+              if dataclasses.is_dataclass(getattr(cfg, f.name))}
+
+    def flatten(prefix: str, mapping: dict):
+        for k, v in mapping.items():
+            key = f"{prefix}{k}"
+            target = cfg
+            for part in key.split("."):
+                target = getattr(target, part, None)
+            if isinstance(v, dict) and dataclasses.is_dataclass(target):
+                yield from flatten(key + ".", v)
+            else:
+                yield key, v
+
+    for key, value in overrides.items():
+        if "." in key or key in groups:
+            items = flatten("", {key: value})
+        elif key in names:
+            items = [(names[key], value)]
+        else:
+            raise ConfigError(
+                f"unknown parameter {key!r}; allowed: a group ({', '.join(sorted(groups))}), a "
+                f"dotted path, or one of the leaf names: {', '.join(sorted(names))}"
+            )
+        for path, v in items:
+            _set_path(cfg, path, v)
+    return cfg
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+def _type_ok(value, f: dataclasses.Field) -> bool:
+    t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if value is None:
+        return "None" in t
+    if t.startswith("bool"):
+        return isinstance(value, bool)
+    if t.startswith("int"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t.startswith("float"):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t.startswith("str"):
+        return isinstance(value, str)
+    if t.startswith("list"):
+        return isinstance(value, (list, tuple))
+    return True
+
+
+def validate(cfg: SimConfig) -> SimConfig:
+    """Check types, ranges and choices of every parameter; raise one clear ConfigError."""
+    from helsesim import allocation, data  # late import: avoid a cycle
+
+    for path, f, owner in _walk(cfg):
+        value = getattr(owner, f.name)
+        meta = f.metadata
+        if not _type_ok(value, f):
+            raise ConfigError(f"{path}: expected {f.type}, got {value!r} "
+                              f"({type(value).__name__})")
+        if value is None:
+            continue
+        if isinstance(value, float) and math.isnan(value):
+            raise ConfigError(f"{path}: got NaN; allowed: a number{_range(meta)}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isinf(value):
+                raise ConfigError(f"{path}: got {value}; allowed: a finite number{_range(meta)}")
+            lo, hi = meta.get("lo"), meta.get("hi")
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise ConfigError(f"{path}: got {value!r}; allowed:{_range(meta)}")
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            raise ConfigError(f"{path}: got {value!r}; allowed: {', '.join(choices)}")
+    scenarios = data.scenario_names()
+    if cfg.scenario.name not in scenarios:
+        raise ConfigError(f"scenario.name: got {cfg.scenario.name!r}; allowed: "
+                          f"{', '.join(scenarios)}")
+    if cfg.allocation.design not in allocation.DESIGNS:
+        raise ConfigError(f"allocation.design: got {cfg.allocation.design!r}; allowed: "
+                          f"{', '.join(allocation.DESIGNS)}")
+    m = cfg.params.municipality
+    if not m.small_threshold < m.large_threshold:
+        raise ConfigError(f"params.municipality.small_threshold ({m.small_threshold}) must be "
+                          f"below large_threshold ({m.large_threshold})")
+    w = cfg.params.project.duration_weights
+    if (len(w) != 3 or any(not isinstance(x, (int, float)) or isinstance(x, bool) or x < 0
+                           or math.isnan(x) for x in w) or sum(w) <= 0):
+        raise ConfigError(f"params.project.duration_weights: got {list(w)!r}; allowed: three "
+                          "non-negative numbers (weights of 1, 2, 3 years) with a positive sum")
+    return cfg
+
+
+def _range(meta) -> str:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f" from {lo} to {hi}"
+    if lo is not None:
+        return f" >= {lo}"
+    if hi is not None:
+        return f" <= {hi}"
+    return ""
+
+
+def make_config(**overrides) -> SimConfig:
+    """A validated SimConfig with the given overrides (see :func:`apply_overrides`)."""
+    return validate(apply_overrides(SimConfig(), overrides))
+
+
+def parameter_table(cfg: SimConfig | None = None) -> list[dict[str, Any]]:
+    """Rows (path, default, unit, source, doc) of every parameter, for docs/ODD.md."""
+    cfg = cfg or SimConfig()
+    return [dict(path=path, default=getattr(owner, f.name), unit=f.metadata.get("unit", ""),
+                 source=f.metadata.get("source", ""), doc=f.metadata.get("doc", ""))
+            for path, f, owner in _walk(cfg)]
+
+
+def to_flat_dict(cfg: SimConfig) -> dict[str, Any]:
+    """Every parameter as ``{dotted_path: value}`` (lists become tuples' string)."""
+    out = {}
+    for path, f, owner in _walk(cfg):
+        v = getattr(owner, f.name)
+        out[path] = str(list(v)) if isinstance(v, (list, tuple)) else v
+    return out

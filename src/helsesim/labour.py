@@ -1,0 +1,92 @@
+"""The labour pool: stochastic flows of staff between employers of one health community.
+
+Not one agent per worker (the national scenario must stay fast) but counts per employer and
+profession. Each year staff quit (less where the employer is attractive), some leave the
+sector, the rest join the regional pool with new graduates and immigrants, and job seekers
+choose employers with vacancies by attractiveness (a logit). The hospital and the municipalities
+compete for the same people (NOU 2023:4 ch. 6; SSU sak 27/2024: "we recruit from the same group").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Flows:
+    """Counts of one year's moves (all professions) in one community."""
+
+    trust_to_municipality: int = 0
+    municipality_to_trust: int = 0
+    municipality_to_municipality: int = 0
+    trust_to_trust: int = 0
+    exits: int = 0
+    entrants_hired: int = 0
+
+    def add(self, other: Flows) -> None:
+        for k in vars(self):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+
+def labour_year(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
+                is_trust: np.ndarray, lp, rng: np.random.Generator) -> tuple[np.ndarray, Flows]:
+    """One year of flows.
+
+    Args:
+        positions: (n_employers, n_professions) FTE needed.
+        filled: (n_employers, n_professions) FTE filled (int).
+        attract: (n_employers,) attractiveness of each employer.
+        is_trust: (n_employers,) True for the health trust.
+        lp: labour parameters.
+        rng: the model's labour generator.
+
+    Returns:
+        The new filled counts (never above the rounded positions, never negative) and the flows.
+    """
+    n, k = positions.shape
+    cap = np.round(positions).astype(np.int64)
+    filled = np.minimum(filled, cap)
+    rel = attract - attract.mean()
+    q = np.clip(lp.quit_rate * np.exp(-lp.retention_sensitivity * rel), 0.0, 0.95)
+    quits = rng.binomial(filled, q[:, None])
+    exits = rng.binomial(quits, lp.exit_share)
+    movers = quits - exits
+    filled = filled - quits
+    flows = Flows(exits=int(exits.sum()))
+    # pool by origin: 0 = trust, 1 = municipality, 2 = new (graduates, immigrants)
+    from_trust = movers[is_trust].sum(axis=0)
+    from_muni = movers[~is_trust].sum(axis=0)
+    new = rng.poisson(lp.inflow_rate * positions.sum(axis=0))
+    pull = np.exp(lp.choice_sensitivity * rel)
+    for j in range(k):
+        seekers = int(from_trust[j] + from_muni[j] + new[j])
+        hires = np.zeros(n, dtype=np.int64)
+        for _ in range(3):  # a few rounds: seekers not placed try the remaining vacancies
+            vac = cap[:, j] - filled[:, j] - hires
+            w = vac * pull
+            if seekers <= 0 or w.sum() <= 0:
+                break
+            draw = rng.multinomial(seekers, w / w.sum())
+            got = np.minimum(draw, vac)
+            hires += got
+            seekers -= int(got.sum())
+        filled[:, j] += hires
+        total = int(hires.sum())
+        if total == 0:
+            continue
+        # who was hired, by origin: a draw without replacement from the pool's composition
+        pool = np.array([from_trust[j], from_muni[j], new[j]], dtype=np.int64)
+        by_origin = rng.multivariate_hypergeometric(pool, total)
+        to_trust = int(hires[is_trust].sum())
+        # split each origin between trust and municipal employers in proportion to hires
+        t_share = to_trust / total
+        t_from_trust = int(rng.binomial(by_origin[0], t_share))
+        m_to_trust = int(rng.binomial(by_origin[1], t_share))
+        flows.trust_to_trust += t_from_trust
+        flows.trust_to_municipality += int(by_origin[0]) - t_from_trust
+        flows.municipality_to_trust += m_to_trust
+        flows.municipality_to_municipality += int(by_origin[1]) - m_to_trust
+        flows.entrants_hired += int(by_origin[2])
+    return filled, flows

@@ -1,0 +1,93 @@
+"""Outcome metrics as pure functions over arrays (formulas: research/anchors-domain.md §5).
+
+Notation: benefit g_i and population p_i of unit i; per-capita benefit y_i = g_i / p_i;
+population share pi_i = p_i / sum(p); benefit share s_i = g_i / sum(g).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _arrays(values, weights=None):
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if x.shape != w.shape:
+        raise ValueError("values and weights must have the same shape")
+    return x, w
+
+
+def gini(values, weights=None) -> float:
+    """Population-weighted Gini: (1 / 2 mu) sum_ij pi_i pi_j |y_i - y_j|.
+
+    Without weights, the plain Gini sum_ij |x_i - x_j| / (2 n^2 mu). 0 when all values are
+    equal (or all zero); 1 - 1/n when one of n equal-weight units holds everything.
+    """
+    x, w = _arrays(values, weights)
+    if x.size == 0 or w.sum() <= 0:
+        return 0.0
+    w = w / w.sum()
+    mu = float(np.sum(w * x))
+    if mu <= 0:
+        return 0.0
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    cw = np.cumsum(w)
+    cxw = np.cumsum(x * w)
+    # sum_ij w_i w_j |x_i - x_j| = 2 sum_i w_i (x_i F_i - C_i) with F, C the cumulative sums
+    total = 2.0 * np.sum(w * (x * cw - cxw))
+    return float(total / (2.0 * mu))
+
+
+def theil(values, weights=None) -> float:
+    """Population-weighted Theil T: sum_i pi_i (y_i / mu) ln(y_i / mu), with 0 ln 0 = 0."""
+    x, w = _arrays(values, weights)
+    if x.size == 0 or w.sum() <= 0:
+        return 0.0
+    w = w / w.sum()
+    mu = float(np.sum(w * x))
+    if mu <= 0:
+        return 0.0
+    r = x / mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(r > 0, r * np.log(r), 0.0)
+    return float(max(0.0, np.sum(w * terms)))
+
+
+def hoover(benefit, population) -> float:
+    """Hoover (Robin Hood) index: half the sum of |s_i - pi_i|, the share of money to move."""
+    g, p = _arrays(benefit, population)
+    if g.sum() <= 0 or p.sum() <= 0:
+        return 0.0
+    return float(0.5 * np.abs(g / g.sum() - p / p.sum()).sum())
+
+
+def representation_ratio(benefit, population, members) -> float:
+    """Benefit share of a group over its population share (1 = proportional).
+
+    NaN when the group is empty or nobody received anything.
+    """
+    g, p = _arrays(benefit, population)
+    m = np.asarray(members, dtype=bool)
+    if not m.any() or g.sum() <= 0:
+        return float("nan")
+    return float((g[m].sum() / g.sum()) / (p[m].sum() / p.sum()))
+
+
+def shares(labels, categories) -> dict[str, float]:
+    """Share of each category among labels (0 for all when labels is empty)."""
+    labels = list(labels)
+    n = len(labels)
+    return {c: (sum(1 for x in labels if x == c) / n if n else 0.0) for c in categories}
+
+
+def vacancy_rate(positions, filled) -> float:
+    """Unfilled share of positions: 1 - sum(filled) / sum(positions)."""
+    pos = float(np.sum(positions))
+    return float(1.0 - np.sum(filled) / pos) if pos > 0 else 0.0
+
+
+def concentration(weights) -> float:
+    """Herfindahl index of influence weights: sum of squared shares (1 = one holds all)."""
+    w = np.asarray(weights, dtype=float)
+    return float(np.sum((w / w.sum()) ** 2)) if w.sum() > 0 else 0.0
