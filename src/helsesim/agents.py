@@ -177,7 +177,7 @@ class HealthTrust(Employer):
         self.community = community
         self.name = name
         self.population = population  # inhabitants served
-        self.capacity = (population / 10_000) ** p.municipality.capacity_elasticity * 3.0
+        self.capacity = (population / 10_000) ** p.municipality.capacity_elasticity
         self.knowledge = 0.5
         self.experience = 5
         self.trust = p.municipality.initial_trust
@@ -280,9 +280,9 @@ class CollaborativeBoard(Agent):
         ranked = sorted(municipalities, key=lambda m: (-m.population, m.municipality_id))
         for m in ranked[: bp.large_seats]:
             m.seats = 1
-        for ids in regions:
-            group = [by_id[i] for i in ids]
-            if not any(m.seats for m in group):
+        for ids in regions:  # one representative per region: its largest unseated member
+            group = [by_id[i] for i in ids if not by_id[i].seats]
+            if group:
                 max(group, key=lambda m: (m.population, m.municipality_id)).seats = 1
         small = [m for m in municipalities if m.size_class == "small" and m.seats == 0]
         k = min(lv.reserved_small_seats, len(small))
@@ -353,7 +353,7 @@ class CollaborativeBoard(Agent):
         """Governance-led: the board develops a few large projects on an agenda set in
         proportion to influence; the other municipalities take part as partners."""
         p, ac = self.model.p, self.model.cfg.allocation
-        n = 1 + int(rng.poisson(max(ac.governance_projects - 1.0, 0.0)))
+        n = 1 + int(rng.poisson(max(ac.governance_projects - 1.0, 0.0) * budget / self.budget))
         owners = [a for a in self.weights if self.weights[a] > 0]
         w = np.array([self.weights[a] for a in owners])
         picks = [owners[i] for i in rng.choice(len(owners), size=n, p=w / w.sum())]

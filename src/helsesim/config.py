@@ -84,7 +84,7 @@ class AllocationConfig:
     stream_share: float = p(0.5, "share", "seed 000 recommends two streams; split not given",
                             "Share of the budget through the open call in `two_stream`.",
                             lo=0.0, hi=1.0)
-    governance_projects: float = p(3.0, "projects/yr", "seed 000: fewer, larger projects; "
+    governance_projects: float = p(2.5, "projects/yr", "seed 000: fewer, larger projects; "
                                    "calibrated to P3", "Mean number of projects the board "
                                    "develops per year under `governance_led`.", lo=0.0, hi=100.0)
     governance_breadth: float = p(0.6, "share", "seed 000: community-wide projects",
@@ -185,20 +185,20 @@ class LabourParams:
     exit_share: float = p(0.3, "share", "NOU 2023:4 ch. 6: few leave the sector; most move "
                           "between hospital and municipalities", "Share of quitters who leave "
                           "the sector (retire, other work).", lo=0.0, hi=1.0)
-    inflow_rate: float = p(0.035, "1/yr", "calibrated: vacancies rise slowly (NOU 2023:4)",
+    inflow_rate: float = p(0.03, "1/yr", "calibrated: vacancies rise slowly (NOU 2023:4)",
                            "New graduates and immigrants per year, as a share of positions.",
                            lo=0.0, hi=1.0)
     retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
                                      "selection)", "How strongly attractiveness lowers quits.",
                                      lo=0.0)
-    choice_sensitivity: float = p(1.5, "-", "assumption", "Logit sensitivity of job seekers to "
+    choice_sensitivity: float = p(0.8, "-", "assumption", "Logit sensitivity of job seekers to "
                                   "employers' attractiveness.", lo=0.0)
-    size_attraction: float = p(0.35, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
+    size_attraction: float = p(0.25, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
                                "rural districts", "Attractiveness per log of population.",
                                lo=0.0)
-    remoteness_penalty: float = p(0.5, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28",
+    remoteness_penalty: float = p(0.3, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0)
-    trust_attractiveness: float = p(1.0, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
+    trust_attractiveness: float = p(0.5, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
                                     "pool", "Attractiveness of the hospital as employer.")
 
 
@@ -215,7 +215,7 @@ class ProjectParams:
     vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
                             "How much a proposer's vacancy rate raises its recruitment "
                             "propensity.", lo=0.0)
-    base_budget: float = p(1.2e6, "NOK", "seed 000: sizes vary widely; assumption",
+    base_budget: float = p(0.8e6, "NOK", "seed 000: sizes vary widely; assumption",
                            "Budget of a project led by a capacity-1 municipality.", lo=0.0)
     budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
                                  "projects", "Elasticity of a proposal's budget to its lead's "
@@ -225,13 +225,13 @@ class ProjectParams:
     budget_sd: float = p(0.4, "log-sd", "assumption", "Spread of proposal budgets.", lo=0.0)
     duration_weights: list = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
                                "Distribution of project duration.")
-    implement_intercept: float = p(-1.0, "logit", "seed 002: many end before implementation "
+    implement_intercept: float = p(-1.5, "logit", "seed 002: many end before implementation "
                                    "(P7)", "Implementation chance at zero anchoring.")
     implement_anchoring: float = p(3.0, "logit", "seed 002 M7: anchoring the top success factor",
                                    "Effect of the parties' mean anchoring.")
     implement_capacity: float = p(0.4, "logit per log", "seed 002 M13, M30",
                                   "Effect of the lead's log capacity.")
-    coordination_cost: float = p(0.12, "logit per partner", "seed 003: coordination cost rises "
+    coordination_cost: float = p(0.08, "logit per partner", "seed 003: coordination cost rises "
                                  "with partners (P9)", "Loss of implementation chance per "
                                  "partner.", lo=0.0)
     survive_intercept: float = p(-3.0, "logit", "seed 002 M32: few survive the end of funding",
@@ -275,7 +275,7 @@ class TrustParams:
     transfer_staff_per_1000: float = p(0.3, "FTE/1000 inh.", "NOU 2023:4 ch. 8 (task sharing)",
                                        "Nurse positions a transfer moves from the trust to the "
                                        "municipalities.", lo=0.0)
-    proposals: float = p(2.0, "proposals/yr", "seed 000: trusts have the greatest resources",
+    proposals: float = p(1.0, "proposals/yr", "seed 000: trusts have the greatest resources",
                          "Mean proposals the trust leads in an open call.", lo=0.0)
     transfer_partners: float = p(0.5, "share", "assumption", "Share of the community's "
                                  "municipalities a task transfer involves.", lo=0.0, hi=1.0)
@@ -308,14 +308,14 @@ class BoardParams:
 
 @dataclass
 class ParticipationParams:
-    apply_intercept: float = p(-1.8, "logit", "calibrated to P5", "Chance to lead a proposal at "
+    apply_intercept: float = p(-1.5, "logit", "calibrated to P5", "Chance to lead a proposal at "
                                "zero capacity, experience and support.")
-    apply_capacity: float = p(1.0, "logit per log", "seed 002 M30: resources gate participation",
+    apply_capacity: float = p(0.7, "logit per log", "seed 002 M30: resources gate participation",
                               "Effect of log capacity on leading a proposal.")
     apply_experience: float = p(0.3, "logit per project", "seed 002 M16 (Matthew effect)",
                                 "Effect of experience (capped at 5) on taking part.")
     apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).")
-    apply_cost: float = p(1.0, "logit", "seed 002 M30: cost of applying",
+    apply_cost: float = p(0.6, "logit", "seed 002 M30: cost of applying",
                           "Cost of applying, divided by capacity.", lo=0.0)
     join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
                               "to partner at zero capacity.")
@@ -361,9 +361,9 @@ class TrustUpdateParams:
                                 lo=0.0)
     fairness_voice: float = p(0.08, "0-1", "seed 000: influence over project design",
                               "Effect of having a voice on the board.", lo=0.0)
-    fairness_shift: float = p(0.3, "0-1", "seed 000: task shifting without resources",
+    fairness_shift: float = p(0.15, "0-1", "seed 000: task shifting without resources",
                               "Effect of uncompensated shifted cost per inhabitant.", lo=0.0)
-    shift_reference: float = p(100.0, "NOK/inh./yr", "assumption", "Uncompensated cost per "
+    shift_reference: float = p(200.0, "NOK/inh./yr", "assumption", "Uncompensated cost per "
                                "inhabitant at which the shift effect is full.", lo=1e-9)
 
 

@@ -63,6 +63,8 @@ class HealthSystem(mesa.Model):
         kw = {"layout": None} if _NETWORK_TAKES_LAYOUT else {}
         self.grid = Network(self.graph, capacity=1, random=self.random, **kw)
         self._agent_at: dict = {}
+        self._edge_cache: dict = {}
+        self._edge_version: dict = {}  # community -> edges added by projects
         self.boards: dict[str, CollaborativeBoard] = {}
         budgets = self._community_budgets()
         for comm in self.communities:
@@ -300,23 +302,40 @@ class HealthSystem(mesa.Model):
         for board in self.boards.values():
             ms = board.municipalities
             k = np.array([m.knowledge for m in ms])
-            gain = np.zeros(len(ms))
-            for i, m in enumerate(ms):
-                node = self.node_of(m)
-                pull = wsum = 0.0
-                for nb, e in self.graph[node].items():
-                    other = self._agent_at.get(nb)
-                    if other is None or other.kind != "municipality":
-                        continue
-                    d = np.hypot(m.x_km - other.x_km, m.y_km - other.y_km)
-                    w = e["tie"] * np.exp(-d / npar.distance_decay_km)
-                    pull += w * max(other.knowledge - m.knowledge, 0.0)
-                    wsum += w
-                absorb = m.capacity / (1 + m.capacity)
-                gain[i] = npar.spread_rate * absorb * (pull / max(wsum, 1.0))
-                gain[i] += kb * npar.spread_rate * max(k.max() - k[i], 0.0)
-            for m, ki, gi in zip(ms, k, gain, strict=True):
-                m.knowledge = float(min(1.0, ki * (1 - npar.knowledge_decay) + gi))
+            i, j, edges, dist_w = self._muni_edges(board)
+            w = np.array([e["tie"] for e in edges]) * dist_w
+            pull = (np.bincount(i, w * np.maximum(k[j] - k[i], 0), len(ms))
+                    + np.bincount(j, w * np.maximum(k[i] - k[j], 0), len(ms)))
+            wsum = np.bincount(i, w, len(ms)) + np.bincount(j, w, len(ms))
+            absorb = np.array([m.capacity / (1 + m.capacity) for m in ms])
+            gain = npar.spread_rate * absorb * pull / np.maximum(wsum, 1.0)
+            gain += kb * npar.spread_rate * np.maximum(k.max() - k, 0.0)
+            new = np.minimum(1.0, k * (1 - npar.knowledge_decay) + gain)
+            for m, v in zip(ms, new, strict=True):
+                m.knowledge = float(v)
+
+    def _muni_edges(self, board):
+        """Ties between a community's municipalities as index arrays (cached until the graph
+        gains an edge): (i, j, edge attribute dicts, distance weights)."""
+        n_edges = self._edge_version.get(board.community, 0)
+        cached = self._edge_cache.get(board.community)
+        if cached is not None and cached[0] == n_edges:
+            return cached[1]
+        ms = board.municipalities
+        idx = {self.node_of(m): n for n, m in enumerate(ms)}
+        ii, jj, edges, dw = [], [], [], []
+        for a, m in enumerate(ms):
+            for nb, e in self.graph[self.node_of(m)].items():
+                b = idx.get(nb)
+                if b is not None and b > a:
+                    d = np.hypot(m.x_km - ms[b].x_km, m.y_km - ms[b].y_km)
+                    ii.append(a)
+                    jj.append(b)
+                    edges.append(e)
+                    dw.append(np.exp(-d / self.p.network.distance_decay_km))
+        out = (np.array(ii, dtype=np.int64), np.array(jj, dtype=np.int64), edges, np.array(dw))
+        self._edge_cache[board.community] = (n_edges, out)
+        return out
 
     def update_ties(self) -> None:
         """Joint work in active projects strengthens ties; otherwise they decay to their base."""
@@ -332,6 +351,9 @@ class HealthSystem(mesa.Model):
         for (u, v), n in joint.items():
             if not self.graph.has_edge(u, v):
                 self.graph.add_edge(u, v, kind="project", tie=0.0)
+                for node in (u, v):
+                    c = self._agent_at[node].community
+                    self._edge_version[c] = self._edge_version.get(c, 0) + 1
         base = {"neighbour": npar.tie_neighbour, "distance": npar.tie_neighbour,
                 "trust": npar.tie_trust, "project": 0.0}
         for u, v, e in self.graph.edges(data=True):
@@ -348,11 +370,11 @@ class HealthSystem(mesa.Model):
 
     def collect(self) -> None:
         """Record the year's outcomes (years, communities, municipalities)."""
-        self.year_row = reporters.year_row(self)
+        snap = reporters.Snapshot(self)
+        self.year_row = reporters.outcomes(self, snap)
         self.datacollector.collect(self)
-        for key, board in self.boards.items():
-            self.datacollector.add_table_row("communities",
-                                             reporters.community_row(self, key, board))
+        for key in self.boards:
+            self.datacollector.add_table_row("communities", reporters.outcomes(self, snap, key))
 
     # -- tables ----------------------------------------------------------------------------------
     def years_table(self) -> pd.DataFrame:

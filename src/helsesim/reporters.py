@@ -12,75 +12,88 @@ SIZE_CLASSES = ("small", "medium", "large")
 LEAD_CLASSES = ("trust", "large", "medium", "small")
 
 
-def _munis(model, community: str | None = None):
-    ms = model.municipalities
-    return ms if community is None else ms.select(lambda m: m.community == community)
-
-
 def lead_class(project) -> str:
     return "trust" if project.lead.kind == "trust" else project.lead.size_class
 
 
-# -- equity -----------------------------------------------------------------------------------
-def equity(ms) -> dict[str, float]:
-    """Equity of the cumulative RS benefit per inhabitant across municipalities."""
-    g = np.array(ms.get("benefit"), dtype=float)
-    p = np.array(ms.get("population"), dtype=float)
-    small = np.array([m.size_class == "small" for m in ms])
-    return dict(gini_benefit_per_capita=metrics.gini(g / p, p),
-                theil_benefit_per_capita=metrics.theil(g / p, p),
-                hoover_benefit=metrics.hoover(g, p),
-                small_representation_ratio=metrics.representation_ratio(g, p, small))
+class Snapshot:
+    """The state of every municipality, trust and tie as arrays, taken once per collection so
+    that national and per-community outcomes are cheap masks over the same arrays."""
+
+    def __init__(self, model) -> None:
+        ms = list(model.municipalities)
+        ts = list(model.trusts)
+        self.year = model.year
+        self.m_comm = np.array([m.community for m in ms])
+        self.pop = np.array([m.population for m in ms], dtype=float)
+        self.size = np.array([m.size_class for m in ms])
+        self.benefit = np.array([m.benefit for m in ms], dtype=float)
+        self.trust = np.array([m.trust for m in ms], dtype=float)
+        self.knowledge = np.array([m.knowledge for m in ms], dtype=float)
+        self.shift = np.array([m.shift_cost for m in ms], dtype=float)
+        self.uncomp = np.array([m.uncompensated_shift for m in ms], dtype=float)
+        self.active = np.array([m.active_year == model.year for m in ms])
+        self.m_pos = np.round(np.array([m.positions for m in ms]))
+        self.m_filled = np.array([m.filled for m in ms], dtype=float)
+        self.t_comm = np.array([t.community for t in ts])
+        self.t_pos = np.round(np.array([t.positions for t in ts]))
+        self.t_filled = np.array([t.filled for t in ts], dtype=float)
+        self.transfers = np.array([t.transfers for t in ts])
+        comm_of = {model.node_of(a): a.community for a in [*ms, *ts]}
+        eu, ev, tie = [], [], []
+        for u, v, e in model.graph.edges(data=True):
+            eu.append(comm_of[u])
+            ev.append(comm_of[v])
+            tie.append(e["tie"])
+        self.e_comm = np.where(np.array(eu) == np.array(ev), np.array(eu), "")
+        self.tie = np.array(tie, dtype=float)
 
 
-def vacancy(agents) -> float:
-    agents = list(agents)
-    if not agents:
-        return float("nan")
-    pos = np.sum([np.round(a.positions) for a in agents], axis=0)
-    filled = np.sum([a.filled for a in agents], axis=0)
-    return metrics.vacancy_rate(pos, filled)
+def _vac(pos, filled) -> float:
+    return metrics.vacancy_rate(pos, filled) if pos.sum() > 0 else float("nan")
 
 
-def _by_class(ms, attr_fn, size):
-    sel = [m for m in ms if m.size_class == size]
-    return float(np.mean([attr_fn(m) for m in sel])) if sel else float("nan")
+def _mean(x) -> float:
+    return float(x.mean()) if x.size else float("nan")
 
 
-def state_outcomes(model, community: str | None = None) -> dict[str, float]:
+def state_outcomes(model, snap: Snapshot, community: str | None = None) -> dict[str, float]:
     """State at the time of collection (cumulative benefit; current staff, trust, ties)."""
-    ms = _munis(model, community)
-    trusts = [t for t in model.trusts if community is None or t.community == community]
+    s = snap
+    mm = np.ones(s.pop.size, bool) if community is None else s.m_comm == community
+    tm = np.ones(s.t_comm.size, bool) if community is None else s.t_comm == community
+    em = s.e_comm != "" if community is None else s.e_comm == community
     boards = [b for k, b in model.boards.items() if community is None or k == community]
-    out = equity(ms)
-    out["vacancy_rate"] = vacancy([*ms, *trusts])
-    for size in SIZE_CLASSES:
-        out[f"vacancy_rate_{size}"] = vacancy(m for m in ms if m.size_class == size)
-    out["vacancy_rate_trust"] = vacancy(trusts)
+    g, p, size = s.benefit[mm], s.pop[mm], s.size[mm]
+    out = dict(gini_benefit_per_capita=metrics.gini(g / p, p),
+               theil_benefit_per_capita=metrics.theil(g / p, p),
+               hoover_benefit=metrics.hoover(g, p),
+               small_representation_ratio=metrics.representation_ratio(g, p, size == "small"))
+    mpos, mfil, tpos, tfil = s.m_pos[mm], s.m_filled[mm], s.t_pos[tm], s.t_filled[tm]
+    out["vacancy_rate"] = _vac(np.concatenate([mpos, tpos]), np.concatenate([mfil, tfil]))
+    for c in SIZE_CLASSES:
+        out[f"vacancy_rate_{c}"] = _vac(mpos[size == c], mfil[size == c])
+    out["vacancy_rate_trust"] = _vac(tpos, tfil)
     for j, prof in enumerate(("nurse", "doctor", "health_worker")):
-        pos = sum(float(np.round(a.positions[j])) for a in [*ms, *trusts])
-        fil = sum(float(a.filled[j]) for a in [*ms, *trusts])
-        out[f"vacancy_rate_{prof}"] = 1 - fil / pos if pos else float("nan")
-    trust = np.array(ms.get("trust"), dtype=float)
-    out["mean_trust"] = float(trust.mean())
-    out["share_high_trust"] = float((trust >= 0.6).mean())
+        out[f"vacancy_rate_{prof}"] = _vac(np.append(mpos[:, j], tpos[:, j]),
+                                           np.append(mfil[:, j], tfil[:, j]))
+    trust = s.trust[mm]
+    out["mean_trust"] = _mean(trust)
+    out["share_high_trust"] = _mean(trust >= 0.6)
     out["decision_equity_sd"] = float(trust.std())
-    for size in SIZE_CLASSES:
-        out[f"mean_trust_{size}"] = _by_class(ms, lambda m: m.trust, size)
-    nodes = {model.node_of(a) for a in [*ms, *trusts]}
-    ties = [e["tie"] for u, v, e in model.graph.edges(data=True) if u in nodes and v in nodes]
-    out["mean_tie_strength"] = float(np.mean(ties)) if ties else 0.0
-    out["mean_knowledge"] = float(np.mean(ms.get("knowledge")))
-    out["task_transfers"] = int(sum(t.transfers for t in trusts))
-    out["task_shift_cost"] = float(sum(ms.get("shift_cost")))
-    out["uncompensated_task_shift_cost"] = float(sum(m.uncompensated_shift for m in ms))
-    for size in SIZE_CLASSES:
-        sel = [m for m in ms if m.size_class == size]
-        pop = sum(m.population for m in sel)
-        out[f"shift_burden_per_capita_{size}"] = (
-            sum(m.uncompensated_shift for m in sel) / pop if pop else float("nan"))
-    weights = [w for b in boards for w in b.weights.values()]
-    out["influence_concentration"] = metrics.concentration(weights)
+    for c in SIZE_CLASSES:
+        out[f"mean_trust_{c}"] = _mean(trust[size == c])
+    out["mean_tie_strength"] = _mean(s.tie[em])
+    out["mean_knowledge"] = _mean(s.knowledge[mm])
+    out["task_transfers"] = int(s.transfers[tm].sum())
+    out["task_shift_cost"] = float(s.shift[mm].sum())
+    out["uncompensated_task_shift_cost"] = float(s.uncomp[mm].sum())
+    for c in SIZE_CLASSES:
+        pop = p[size == c].sum()
+        out[f"shift_burden_per_capita_{c}"] = (float(s.uncomp[mm][size == c].sum() / pop)
+                                               if pop else float("nan"))
+    out["influence_concentration"] = float(np.mean(
+        [metrics.concentration(list(b.weights.values())) for b in boards]))
     infl = {c: 0.0 for c in LEAD_CLASSES}
     for b in boards:
         for a, w in b.weights.items():
@@ -94,10 +107,11 @@ def state_outcomes(model, community: str | None = None) -> dict[str, float]:
     return out
 
 
-def year_flow_outcomes(model, community: str | None = None) -> dict[str, float]:
+def year_flow_outcomes(model, snap: Snapshot, community: str | None = None
+                       ) -> dict[str, float]:
     """This year's new projects and participation."""
     new = [pr for pr in model.new_projects if community is None or pr.community == community]
-    ms = _munis(model, community)
+    mm = np.ones(snap.pop.size, bool) if community is None else snap.m_comm == community
     out = dict(budget=float(sum(b.budget for k, b in model.boards.items()
                                 if community is None or k == community)),
                n_new_projects=len(new),
@@ -106,15 +120,16 @@ def year_flow_outcomes(model, community: str | None = None) -> dict[str, float]:
                                      if community is None or pr.community == community))
     out["recruitment_share_new"] = (sum(pr.type == "recruitment" for pr in new) / len(new)
                                     if new else float("nan"))
-    for size in SIZE_CLASSES:
-        sel = [m for m in ms if m.size_class == size]
-        out[f"participation_{size}"] = (sum(m.active_year == model.year for m in sel) / len(sel)
-                                        if sel else float("nan"))
+    for c in SIZE_CLASSES:
+        out[f"participation_{c}"] = _mean(snap.active[mm][snap.size[mm] == c])
     return out
 
 
-def year_row(model) -> dict:
-    return {"year": model.year, **year_flow_outcomes(model), **state_outcomes(model)}
+def outcomes(model, snap: Snapshot, community: str | None = None) -> dict:
+    """The year row: of the whole scenario, or of one community."""
+    row = {"community": community} if community is not None else {}
+    return {**row, "year": model.year, **year_flow_outcomes(model, snap, community),
+            **state_outcomes(model, snap, community)}
 
 
 # DataCollector wants one callable per column: the model computes the year row once per
@@ -145,11 +160,6 @@ def _columns() -> list[str]:
 YEAR_COLUMNS = _columns()
 MODEL_REPORTERS = {c: _reporter(c) for c in YEAR_COLUMNS}
 COMMUNITY_COLUMNS = ["community"] + YEAR_COLUMNS
-
-
-def community_row(model, key: str, board) -> dict:
-    return {"community": key, "year": model.year, **year_flow_outcomes(model, key),
-            **state_outcomes(model, key)}
 
 
 MUNICIPALITY_REPORTERS = {
