@@ -185,18 +185,18 @@ class LabourParams:
     exit_share: float = p(0.3, "share", "NOU 2023:4 ch. 6: few leave the sector; most move "
                           "between hospital and municipalities", "Share of quitters who leave "
                           "the sector (retire, other work).", lo=0.0, hi=1.0)
-    inflow_rate: float = p(0.03, "1/yr", "calibrated: vacancies rise slowly (NOU 2023:4)",
+    inflow_rate: float = p(0.033, "1/yr", "calibrated: vacancies rise slowly (NOU 2023:4)",
                            "New graduates and immigrants per year, as a share of positions.",
                            lo=0.0, hi=1.0)
     retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
                                      "selection)", "How strongly attractiveness lowers quits.",
                                      lo=0.0)
-    choice_sensitivity: float = p(0.8, "-", "assumption", "Logit sensitivity of job seekers to "
+    choice_sensitivity: float = p(0.7, "-", "assumption", "Logit sensitivity of job seekers to "
                                   "employers' attractiveness.", lo=0.0)
-    size_attraction: float = p(0.25, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
+    size_attraction: float = p(0.15, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
                                "rural districts", "Attractiveness per log of population.",
                                lo=0.0)
-    remoteness_penalty: float = p(0.3, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28",
+    remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0)
     trust_attractiveness: float = p(0.5, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
                                     "pool", "Attractiveness of the hospital as employer.")
