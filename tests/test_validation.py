@@ -1,0 +1,189 @@
+"""Bad input gives one clear ConfigError that names the parameter and what is allowed; the
+three override styles are the same override."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+import helsesim
+from helsesim import ConfigError
+from helsesim.config import SimConfig, leaf_paths, parameter_table, validate
+
+# (keyword arguments, words the message must contain: the parameter, then what is allowed)
+BAD = {
+    "unknown scenario": (dict(scenario="atlantis"), ["scenario", "atlantis", "nordland",
+                                                     "norway", "synthetic", "allowed"]),
+    "unknown design": (dict(allocation="lotto"), ["allocation.design", "lotto", "open_call",
+                                                  "per_capita", "allowed"]),
+    "unknown design by path": ({"allocation.design": "lotto"}, ["allocation.design",
+                                                                "governance_led"]),
+    "negative budget": (dict(budget=-1.0), ["budget", ">= 0"]),
+    "negative budget int": (dict(budget=-5), ["budget", ">= 0"]),
+    "NaN budget": (dict(budget=float("nan")), ["budget", "NaN", ">= 0"]),
+    "infinite budget": (dict(budget=float("inf")), ["budget", "finite"]),
+    "string budget": (dict(budget="7e6"), ["budget", "float"]),
+    "bool budget": (dict(budget=True), ["budget", "float"]),
+    "negative national budget": (dict(national_budget=-1e6), ["national_budget", ">= 0"]),
+    "NaN national budget": (dict(national_budget=float("nan")), ["national_budget", "NaN"]),
+    "stream_share above 1": (dict(stream_share=1.5), ["stream_share", "1.5", "0.0", "1.0"]),
+    "stream_share below 0": (dict(stream_share=-0.01), ["stream_share", "0.0", "1.0"]),
+    "stream_share NaN": (dict(stream_share=float("nan")), ["stream_share", "NaN", "0.0",
+                                                           "1.0"]),
+    "compensation negative": (dict(compensation=-0.1), ["compensation", "-0.1", "0.0",
+                                                        "1.0"]),
+    "earmark above 1": (dict(recruitment_earmark=2.0), ["recruitment_earmark", "0.0", "1.0"]),
+    "capacity_support above 1": (dict(capacity_support=1.01), ["capacity_support", "1.0"]),
+    "years as text": (dict(years="ten"), ["years", "ten", "int"]),
+    "years zero": (dict(years=0), ["years", "from 1 to 1000"]),
+    "years float": (dict(years=2.0), ["years", "int"]),
+    "seed float": (dict(seed=1.5), ["seed", "1.5", "int"]),
+    "seed negative": (dict(seed=-1), ["seed", ">= 0"]),
+    "seed bool": (dict(seed=True), ["seed", "int"]),
+    "scenario not text": (dict(scenario=5), ["scenario", "str"]),
+    "community key": (dict(community_key="by_area"), ["community_key", "per_capita", "equal",
+                                                      "need_weighted"]),
+    "equal_votes not bool": (dict(equal_votes="yes"), ["equal_votes", "bool"]),
+    "n_municipalities zero": (dict(scenario="synthetic", n_municipalities=0),
+                              ["n_municipalities", "from 1 to 100000"]),
+    "allocation wrong type": (dict(allocation=3), ["allocation", "design name", "mapping"]),
+    "unknown keyword": (dict(compensaton=0.5), ["compensaton", "allowed", "compensation"]),
+    "unknown group": (dict(lever={"compensation": 0.5}), ["lever", "allowed", "levers"]),
+    "unknown dotted path": ({"levers.compensaton": 0.5}, ["levers.compensaton", "allowed"]),
+    "unknown key in a group": (dict(levers={"compensaton": 0.5}), ["compensaton", "allowed"]),
+    "small >= large threshold": (dict(small_threshold=20000, large_threshold=20000),
+                                 ["small_threshold", "large_threshold", "below"]),
+    "small > large threshold": (dict(small_threshold=30000), ["small_threshold",
+                                                              "large_threshold"]),
+    "duration weights too short": (dict(duration_weights=[0.5, 0.5]), ["duration_weights",
+                                                                       "three"]),
+    "duration weights negative": (dict(duration_weights=[-1, 1, 1]), ["duration_weights",
+                                                                      "non-negative"]),
+    "duration weights zero": (dict(duration_weights=[0, 0, 0]), ["duration_weights",
+                                                                 "positive sum"]),
+    "duration weights NaN": (dict(duration_weights=[float("nan"), 1, 1]), ["duration_weights",
+                                                                           "three"]),
+    "duration weights text": (dict(duration_weights=["a", 1, 1]), ["duration_weights",
+                                                                   "three"]),
+    "duration weights not a list": (dict(duration_weights=3), ["duration_weights", "list"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_names_parameter_and_allowed(case):
+    kwargs, words = BAD[case]
+    with pytest.raises(ConfigError) as e:
+        helsesim.build_config(**kwargs)
+    msg = str(e.value)
+    missing = [w for w in words if w not in msg]
+    assert not missing, f"{case}: message {msg!r} lacks {missing}"
+    assert "\n" not in msg.strip()  # one clear line, not a traceback dump
+
+
+@pytest.mark.parametrize("case", ["unknown scenario", "negative budget", "years as text",
+                                  "unknown keyword", "duration weights zero"])
+def test_simulate_raises_before_running(case):
+    kwargs, _ = BAD[case]
+    with pytest.raises(ConfigError):
+        helsesim.simulate(**kwargs)
+
+
+def test_config_error_is_a_value_error():
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_good_edge_values_are_accepted():
+    cfg = helsesim.build_config(budget=0.0, stream_share=0.0, compensation=1.0, years=1, seed=0,
+                                recruitment_earmark=1.0, duration_weights=[0, 0, 1])
+    assert cfg.scenario.budget == 0.0
+    assert helsesim.build_config(budget=7_000_000).scenario.budget == 7_000_000
+    assert helsesim.build_config(budget=None).scenario.budget is None
+
+
+def test_validate_catches_direct_edits():
+    cfg = SimConfig()
+    cfg.levers.compensation = 2.0
+    with pytest.raises(ConfigError, match="levers.compensation"):
+        validate(cfg)
+
+
+def test_build_config_does_not_change_the_given_config():
+    base = SimConfig()
+    cfg = helsesim.build_config(config=base, compensation=0.9)
+    assert cfg.levers.compensation == 0.9
+    assert base.levers.compensation == SimConfig().levers.compensation
+
+
+def test_a_failed_build_does_not_change_the_defaults():
+    with pytest.raises(ConfigError):
+        helsesim.build_config(compensation=0.9, budget=-1)
+    assert helsesim.build_config().levers.compensation != 0.9
+
+
+# -- leaf names and override styles --------------------------------------------------------------------
+def test_leaf_names_are_unique():
+    names = leaf_paths()  # raises if two leaves share a name
+    assert len(names) == len(parameter_table())
+    assert names["compensation"] == "levers.compensation"
+    assert names["budget"] == "scenario.budget"
+    assert names["seed"] == "seed"
+
+
+def test_every_parameter_has_documentation():
+    for row in parameter_table():
+        assert row["doc"] and row["unit"], row["path"]
+
+
+@pytest.mark.parametrize("name,value", [("compensation", 0.5), ("quit_rate", 0.2),
+                                        ("stream_share", 0.3), ("trust_seats", 4),
+                                        ("duration_weights", [0.2, 0.3, 0.5])])
+def test_three_override_styles_give_the_same_config(name, value):
+    path = leaf_paths()[name]
+    *groups, leaf = path.split(".")
+    nested: dict = {leaf: value}
+    for g in reversed(groups[1:]):
+        nested = {g: nested}
+    by_leaf = helsesim.build_config(**{name: value})
+    by_path = helsesim.build_config(**{path: value})
+    by_map = helsesim.build_config(**{groups[0]: nested})
+    assert by_leaf == by_path == by_map
+    assert by_leaf != helsesim.build_config()
+    obj = by_leaf
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    assert obj == value
+
+
+def test_scenario_group_as_a_nested_mapping():
+    """``scenario`` is both the scenario-name argument of simulate/build_config and a group
+    of the config; the nested-mapping style must work for it like for every other group."""
+    by_leaf = helsesim.build_config(budget=7e6, community_key="equal")
+    by_path = helsesim.build_config(**{"scenario.budget": 7e6,
+                                       "scenario.community_key": "equal"})
+    by_map = helsesim.build_config(scenario={"budget": 7e6, "community_key": "equal"})
+    assert by_leaf == by_path == by_map
+
+
+def test_nested_mapping_keeps_the_other_fields_of_the_group():
+    cfg = helsesim.build_config(levers={"compensation": 0.5})
+    default = SimConfig()
+    assert cfg.levers.compensation == 0.5
+    for f in dataclasses.fields(default.levers):
+        if f.name != "compensation":
+            assert getattr(cfg.levers, f.name) == getattr(default.levers, f.name), f.name
+
+
+def test_allocation_mapping_and_name_are_the_same():
+    a = helsesim.build_config(allocation="two_stream", stream_share=0.3)
+    b = helsesim.build_config(allocation={"design": "two_stream", "stream_share": 0.3})
+    assert a == b
+
+
+def test_defaults_are_valid_and_finite():
+    cfg = validate(SimConfig())
+    for row in parameter_table(cfg):
+        v = row["default"]
+        if isinstance(v, float):
+            assert math.isfinite(v), row["path"]
