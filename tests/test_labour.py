@@ -1,0 +1,230 @@
+"""The labour pool (``labour_year``) on hand-made employers: staff within positions, staff
+accounted for (quits, exits, hires by origin), nothing moves without quits and inflow, and
+attractive employers fill more vacancies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from helsesim.config import LabourParams
+from helsesim.labour import Flows, labour_year
+
+ORIGIN_FIELDS = ("trust_to_trust", "trust_to_municipality", "municipality_to_trust",
+                 "municipality_to_municipality", "entrants_hired")
+
+
+def params(**kw) -> LabourParams:
+    return dataclasses.replace(LabourParams(), **kw)
+
+
+class Recorder:
+    """A numpy Generator that remembers every draw (arguments and result)."""
+
+    def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+        self.calls: list[tuple[str, tuple, object]] = []
+
+    def __getattr__(self, name):
+        f = getattr(self._rng, name)
+
+        def wrapped(*args, **kw):
+            out = f(*args, **kw)
+            self.calls.append((name, args, out))
+            return out
+
+        return wrapped
+
+    def binomials(self):
+        return [(a, out) for n, a, out in self.calls if n == "binomial"]
+
+    def poissons(self):
+        return [out for n, _, out in self.calls if n == "poisson"]
+
+
+def community(rng, n=8, k=3):
+    """One trust (first row) and n municipalities with random positions and vacancies."""
+    positions = rng.uniform(5, 200, size=(n + 1, k))
+    positions[0] *= 5  # the hospital is the largest employer
+    filled = np.floor(positions * rng.uniform(0.5, 1.0, size=(n + 1, k))).astype(np.int64)
+    attract = rng.normal(0, 0.7, size=n + 1)
+    attract[0] = 1.0
+    is_trust = np.zeros(n + 1, dtype=bool)
+    is_trust[0] = True
+    return positions, filled, attract, is_trust
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_filled_stays_between_zero_and_rounded_positions(seed):
+    rng = np.random.default_rng(seed)
+    positions, filled, attract, is_trust = community(rng)
+    lp = params(quit_rate=rng.uniform(0, 1), inflow_rate=rng.uniform(0, 0.5),
+                exit_share=rng.uniform(0, 1))
+    # some employers start above their (rounded) positions: they must be cut back
+    filled[1] = np.round(positions[1]).astype(np.int64) + 3
+    new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
+    assert new.shape == positions.shape
+    assert new.dtype.kind == "i"
+    assert (new >= 0).all()
+    assert (new <= np.round(positions)).all()
+    assert all(getattr(flows, f) >= 0 for f in vars(flows))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_staff_are_accounted_for(seed):
+    """new filled = old filled (capped) - quits + hires, and hires by origin add up:
+    trust->trust + trust->municipality + municipality->trust + municipality->municipality
+    + entrants hired = total hires; movers hired <= quitters who stayed in the sector."""
+    gen = np.random.default_rng(1000 + seed)
+    positions, filled, attract, is_trust = community(gen)
+    lp = params(quit_rate=gen.uniform(0.05, 0.5), inflow_rate=gen.uniform(0, 0.2),
+                exit_share=gen.uniform(0, 1))
+    cap = np.round(positions).astype(np.int64)
+    start = np.minimum(filled, cap)
+    rng = Recorder(seed)
+    new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
+    # the quits are the binomial draw over the staff, the exits the draw over the quits
+    binom = rng.binomials()
+    quits = next(out for args, out in binom if np.array_equal(args[0], start))
+    exits = next(out for args, out in binom if np.array_equal(args[0], quits))
+    movers = quits - exits
+    inflow = int(np.sum(rng.poissons()[0]))
+    hires = new - (start - quits)
+    assert (hires >= 0).all(), "an employer lost staff it did not lose to quits"
+    assert (hires <= cap - (start - quits)).all()
+    total_hires = int(hires.sum())
+    assert flows.exits == int(exits.sum())
+    assert sum(getattr(flows, f) for f in ORIGIN_FIELDS) == total_hires
+    assert int(new.sum()) == int(start.sum()) - int(quits.sum()) + total_hires
+    # nobody is hired who was not in the pool
+    assert flows.trust_to_trust + flows.trust_to_municipality <= int(movers[is_trust].sum())
+    assert (flows.municipality_to_trust + flows.municipality_to_municipality
+            <= int(movers[~is_trust].sum()))
+    assert flows.entrants_hired <= inflow
+    assert total_hires <= int(movers.sum()) + inflow
+
+
+@pytest.mark.parametrize("inflow", [0.0, 0.05])
+@pytest.mark.parametrize("seed", range(20))
+def test_flows_by_destination_match_hires(seed, inflow):
+    """The flows are the same people as the hires: trust->trust + municipality->trust <= the
+    trust's hires (the rest are entrants), likewise for the municipalities; without inflow
+    every hire is a mover, so the two sides are equal."""
+    gen = np.random.default_rng(2000 + seed)
+    positions, filled, attract, is_trust = community(gen)
+    lp = params(quit_rate=0.3, inflow_rate=inflow, exit_share=0.2)
+    cap = np.round(positions).astype(np.int64)
+    start = np.minimum(filled, cap)
+    rng = Recorder(seed)
+    new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
+    quits = next(out for args, out in rng.binomials() if np.array_equal(args[0], start))
+    hires = new - (start - quits)
+    to_trust = int(hires[is_trust].sum())
+    to_munis = int(hires[~is_trust].sum())
+    into_trust = flows.trust_to_trust + flows.municipality_to_trust
+    into_munis = flows.trust_to_municipality + flows.municipality_to_municipality
+    assert into_trust <= to_trust, (flows, "hires into the trust", to_trust)
+    assert into_munis <= to_munis, (flows, "hires into municipalities", to_munis)
+    if inflow == 0:
+        assert (into_trust, into_munis) == (to_trust, to_munis), flows
+
+
+def test_nothing_changes_without_quits_and_inflow():
+    rng = np.random.default_rng(5)
+    positions, filled, attract, is_trust = community(rng)
+    lp = params(quit_rate=0.0, inflow_rate=0.0)
+    new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
+    np.testing.assert_array_equal(new, filled)
+    assert flows == Flows()
+
+
+def test_only_entrants_fill_vacancies_without_quits():
+    rng = np.random.default_rng(6)
+    positions, filled, attract, is_trust = community(rng)
+    lp = params(quit_rate=0.0, inflow_rate=0.05)
+    new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
+    assert (new >= filled).all()
+    assert flows.entrants_hired == int(new.sum() - filled.sum()) > 0
+    assert flows.exits == 0
+    for f in ORIGIN_FIELDS[:4]:
+        assert getattr(flows, f) == 0
+
+
+def test_movers_are_all_rehired_when_vacancies_abound():
+    """Without inflow and with vacancies everywhere, everyone who quits and stays in the
+    sector finds a job: staff fall by exactly the exits."""
+    rng = np.random.default_rng(7)
+    positions = np.full((6, 3), 1000.0)
+    filled = np.full((6, 3), 100, dtype=np.int64)
+    attract = np.linspace(-1, 1, 6)
+    is_trust = np.array([True, False, False, False, False, False])
+    lp = params(quit_rate=0.3, inflow_rate=0.0, exit_share=0.4)
+    new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
+    assert flows.exits > 0
+    assert int(new.sum()) == int(filled.sum()) - flows.exits
+    assert flows.entrants_hired == 0
+
+
+def test_full_employers_hire_nobody():
+    rng = np.random.default_rng(8)
+    positions = np.array([[50.0, 10.0, 20.0], [30.0, 5.0, 10.0]])
+    filled = np.round(positions).astype(np.int64)
+    attract = np.array([1.0, 0.0])
+    lp = params(quit_rate=0.0, inflow_rate=0.3)
+    new, flows = labour_year(positions, filled.copy(), attract, np.array([True, False]), lp,
+                             rng)
+    np.testing.assert_array_equal(new, filled)
+    assert flows.entrants_hired == 0
+
+
+def test_attractive_employers_fill_more_vacancies():
+    """Two municipalities alike except attractiveness: over many seeds the attractive one
+    fills more of its vacancies (and keeps more of its staff)."""
+    positions = np.array([[500.0, 50.0, 100.0], [100.0, 20.0, 60.0], [100.0, 20.0, 60.0]])
+    filled = np.array([[500, 50, 100], [60, 10, 30], [60, 10, 30]], dtype=np.int64)
+    attract = np.array([0.5, 0.8, -0.8])
+    is_trust = np.array([True, False, False])
+    lp = params(quit_rate=0.15, inflow_rate=0.03)
+    gain = np.zeros(2)
+    wins = 0
+    n = 200
+    for seed in range(n):
+        new, _ = labour_year(positions, filled.copy(), attract, is_trust, lp,
+                             np.random.default_rng(seed))
+        g = new[1:].sum(axis=1) - filled[1:].sum(axis=1)
+        gain += g
+        wins += g[0] > g[1]
+    assert gain[0] > gain[1]
+    assert wins > 0.8 * n
+    # the same holds from choice alone, with retention switched off
+    lp = params(quit_rate=0.15, inflow_rate=0.03, retention_sensitivity=0.0)
+    hires = np.zeros(2)
+    for seed in range(n):
+        new, _ = labour_year(positions, filled.copy(), attract, is_trust, lp,
+                             np.random.default_rng(seed))
+        hires += new[1:].sum(axis=1)
+    assert hires[0] > hires[1]
+
+
+def test_same_generator_state_same_result():
+    positions, filled, attract, is_trust = community(np.random.default_rng(9))
+    lp = params()
+    a = labour_year(positions, filled.copy(), attract, is_trust, lp, np.random.default_rng(1))
+    b = labour_year(positions, filled.copy(), attract, is_trust, lp, np.random.default_rng(1))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1] == b[1]
+
+
+def test_input_filled_is_not_modified():
+    positions, filled, attract, is_trust = community(np.random.default_rng(10))
+    before = filled.copy()
+    labour_year(positions, filled, attract, is_trust, params(), np.random.default_rng(1))
+    np.testing.assert_array_equal(filled, before)
+
+
+def test_flows_add():
+    a = Flows(1, 2, 3, 4, 5, 6)
+    a.add(Flows(10, 20, 30, 40, 50, 60))
+    assert a == Flows(11, 22, 33, 44, 55, 66)
