@@ -36,7 +36,7 @@ def gini(values, weights=None) -> float:
     cxw = np.cumsum(x * w)
     # sum_ij w_i w_j |x_i - x_j| = 2 sum_i w_i (x_i F_i - C_i) with F, C the cumulative sums
     total = 2.0 * np.sum(w * (x * cw - cxw))
-    return float(total / (2.0 * mu))
+    return float(min(max(total / (2.0 * mu), 0.0), 1.0))  # clip rounding noise
 
 
 def theil(values, weights=None) -> float:
@@ -59,7 +59,7 @@ def hoover(benefit, population) -> float:
     g, p = _arrays(benefit, population)
     if g.sum() <= 0 or p.sum() <= 0:
         return 0.0
-    return float(0.5 * np.abs(g / g.sum() - p / p.sum()).sum())
+    return float(min(0.5 * np.abs(g / g.sum() - p / p.sum()).sum(), 1.0))
 
 
 def representation_ratio(benefit, population, members) -> float:

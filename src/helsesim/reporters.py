@@ -215,11 +215,18 @@ def projects_frame(model) -> pd.DataFrame:
             benefit_municipalities=sum(b for a, b in pr.benefit.items()
                                        if a.kind == "municipality"),
             n_first_timers=len(pr.first_timers)))
-    cols = ["project_id", "community", "year", "stream", "type", "lead_id", "lead_name",
-            "lead_class", "partners", "n_partners", "n_municipalities", "trust_party", "budget",
-            "duration", "end_year", "quality", "score", "status", "survives", "benefit_trust",
-            "benefit_municipalities", "n_first_timers"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=list(PROJECT_COLUMNS)).astype(PROJECT_COLUMNS)
+
+
+#: Columns of the projects table and their dtypes (also when no project was funded).
+PROJECT_COLUMNS = {
+    "project_id": "int64", "community": "object", "year": "int64", "stream": "object",
+    "type": "object", "lead_id": "object", "lead_name": "object", "lead_class": "object",
+    "partners": "object", "n_partners": "int64", "n_municipalities": "int64",
+    "trust_party": "bool", "budget": "float64", "duration": "int64", "end_year": "int64",
+    "quality": "float64", "score": "float64", "status": "object", "survives": "bool",
+    "benefit_trust": "float64", "benefit_municipalities": "float64", "n_first_timers": "int64",
+}
 
 
 def summary(model, years: pd.DataFrame, projects: pd.DataFrame,
