@@ -148,19 +148,22 @@ def test_full_earmark_funds_only_recruitment_first(design):
 
 
 @pytest.mark.parametrize("design", ["governance_led", "two_stream"])
-@pytest.mark.parametrize("seed", SEEDS)
-def test_governance_earmark_becomes_a_recruitment_project(design, seed):
+def test_governance_earmark_becomes_a_recruitment_project(design):
     """GovernanceLed: 'the earmarked share becomes one joint recruitment project', so each year
     recruitment projects of the governance stream get at least the earmarked money."""
     earmark = 0.4
-    r = helsesim.simulate("nordland", design, seed=seed, years=4, recruitment_earmark=earmark,
-                          stream_share=0.5)
     share = 0.5 if design == "two_stream" else 1.0
-    budget = r.years.set_index("year")["budget"]
-    gov = r.projects[r.projects["stream"] == "governance_led"]
-    got = {year: gov[(gov["year"] == year) & (gov["type"] == "recruitment")]["budget"].sum()
-           / (earmark * share * budget[year]) for year in range(1, 5)}
-    assert all(v >= 1 - REL for v in got.values()), f"recruitment / earmark by year: {got}"
+    bad = {}
+    for seed in SEEDS:
+        r = helsesim.simulate("nordland", design, seed=seed, years=4,
+                              recruitment_earmark=earmark, stream_share=0.5)
+        budget = r.years.set_index("year")["budget"]
+        gov = r.projects[r.projects["stream"] == "governance_led"]
+        got = [gov[(gov["year"] == y) & (gov["type"] == "recruitment")]["budget"].sum()
+               / (earmark * share * budget[y]) for y in range(1, 5)]
+        if min(got) < 1 - REL:
+            bad[seed] = np.round(got, 3).tolist()
+    assert not bad, f"recruitment money / earmark by year, for seeds {bad}"
 
 
 @pytest.mark.parametrize("design", DESIGN_NAMES)
