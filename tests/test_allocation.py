@@ -179,8 +179,12 @@ def test_zero_budget_funds_nothing(design):
 def test_funded_projects_have_money(design):
     for r in runs(design):
         assert (r.projects["budget"] > 0).all()
-    r = helsesim.simulate("nordland", design, seed=1, years=3, recruitment_earmark=1.0)
-    assert (r.projects["budget"] > 0).all(), r.projects[["year", "type", "budget"]]
+    # levers at the ends of their ranges: no stream may fund a project with 0 NOK
+    for levers in (dict(recruitment_earmark=1.0), dict(stream_share=1.0),
+                   dict(stream_share=0.0)):
+        r = helsesim.simulate("nordland", design, seed=1, years=3, **levers)
+        assert (r.projects["budget"] > 0).all(), (levers, r.projects[["year", "stream", "type",
+                                                                      "budget"]])
 
 
 # -- fund_in_order on hand-made cases ------------------------------------------------------------------

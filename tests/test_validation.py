@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 import helsesim
@@ -100,6 +101,14 @@ def test_good_edge_values_are_accepted():
     assert cfg.scenario.budget == 0.0
     assert helsesim.build_config(budget=7_000_000).scenario.budget == 7_000_000
     assert helsesim.build_config(budget=None).scenario.budget is None
+
+
+def test_numpy_scalars_are_accepted():
+    """Seeds and sizes often come from numpy (np.arange, rng.integers in a sweep); a numpy
+    integer is an integer, as a numpy float is already accepted as a float."""
+    assert helsesim.build_config(budget=np.float64(7e6)).scenario.budget == 7e6
+    cfg = helsesim.build_config(seed=np.int64(3), years=np.int64(2))
+    assert (cfg.seed, cfg.years) == (3, 2)
 
 
 def test_validate_catches_direct_edits():
