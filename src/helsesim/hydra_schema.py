@@ -1,0 +1,73 @@
+"""The top-level Hydra schema: :class:`~helsesim.config.SimConfig` plus an ``experiment`` group.
+
+Every simulation default lives in ``config.py``; this module only adds what an *experiment*
+needs (which arms, how many paired seeds, how many workers) and registers the result with
+Hydra's ConfigStore as ``base_config``, the first entry of ``conf/config.yaml``'s defaults list.
+Because the schema is typed, a misspelt key or a value of the wrong type fails when Hydra
+composes the configuration, before any run starts.
+
+In an experiment the top-level ``seed`` is the *root* seed: replicate ``i`` of every arm runs
+with seed ``seed + i`` (paired seeds, common random numbers), so ``experiment.n_seeds=1``
+reproduces ``helsesim.simulate(seed=seed)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+from helsesim.config import SimConfig, p
+
+#: Outcomes shown in summary.md and the distribution figures unless an experiment lists others.
+DEFAULT_OUTCOMES = [
+    "gini_benefit_per_capita",
+    "small_representation_ratio",
+    "uncompensated_task_shift_cost",
+    "vacancy_rate",
+    "vacancy_rate_small",
+    "recruitment_project_share",
+    "mean_trust",
+    "participation_rate_small",
+    "n_projects",
+]
+
+
+@dataclass
+class ExperimentConfig:
+    """What one job runs: arms (allocation designs or named lever bundles) x paired seeds."""
+
+    name: str = p("custom", "-", "-", "Name of the experiment: the `experiment` column and the "
+                  "results folder `results/<name>/<time>`.")
+    description: str = p("", "-", "-", "The question the experiment answers (for summary.md).")
+    designs: list[str] = p([], "-", "-", "One arm per allocation design; `all` stands for every "
+                           "design in `helsesim.allocation.DESIGNS`. Leave empty to use `arms`.")
+    arms: dict[str, Any] = p({}, "-", "-", "Named arms as changes to the job's configuration, "
+                             "e.g. `{capacity_support: {levers: {capacity_support: 1.0}}}`; "
+                             "`{}` is the job's configuration itself. Used when `designs` is "
+                             "empty; with both empty the job has one arm.")
+    baseline: str | None = p(None, "-", "-", "Arm the paired differences are taken against. "
+                             "Empty: `open_call` if it is an arm, else the first arm.",
+                             allow_none=True)
+    n_seeds: int = p(30, "runs per arm", "-", "Replicates per arm; replicate i runs with seed "
+                     "`seed + i` in every arm.", lo=1)
+    n_jobs: int = p(-1, "processes", "-", "Worker processes for the replications; -1 = all "
+                    "cores, 1 = serial in this process.", lo=-1)
+    chunk_size: int = p(0, "runs", "-", "Runs sent to a worker at a time; 0 = automatic.", lo=0)
+    progress: bool = p(True, "-", "-", "Show a progress bar.")
+    figures: bool = p(True, "-", "-", "Draw the figures (PNG) into `figures/`.")
+    outcomes: list[str] = p(DEFAULT_OUTCOMES, "-", "-", "End-of-run outcomes (keys of "
+                            "`Result.summary`) in summary.md and the distribution figures.")
+
+
+@dataclass
+class HelsesimConfig(SimConfig):
+    """A Hydra job: one simulation configuration (inherited) plus the experiment around it."""
+
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+
+
+def register_configs() -> None:
+    """Register the schema as ``base_config`` (idempotent)."""
+    ConfigStore.instance().store(name="base_config", node=HelsesimConfig)

@@ -1,0 +1,472 @@
+"""Figures and summary.md of a job folder, and gathering of a Hydra multirun into one report.
+
+``helsesim-report PATH`` accepts
+
+* a job folder (``results/<experiment>/<time>``): redraws its figures and summary.md;
+* a multirun folder (``results/multirun/<time>``, one sub-folder per job): gathers every job into
+  the same tables, figures and summary.md as a single job, written at the multirun folder's
+  root. Each job becomes an arm named by the overrides that differ between jobs (e.g.
+  ``governance_led, compensation=0.5``); runs stay paired by seed.
+
+After ``helsesim -m ...`` the gathering runs by itself (:class:`GatherCallback`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helsesim import results
+from helsesim.results import outcome_info
+
+log = logging.getLogger(__name__)
+
+#: What each figure shows (file name -> caption in summary.md).
+FIGURES = {
+    "outcomes_by_arm": "End-of-run outcomes by arm: equity, task shifting, recruitment and more.",
+    "paired_differences": "Paired differences against the baseline, with 90 % intervals.",
+    "tradeoff_equity_recruitment": "Trade-off between equity (Gini of benefit per inhabitant) "
+                                   "and recruitment (vacancy rate in small municipalities).",
+    "time_series": "Outcomes year by year: medians with 90 % bands.",
+    "map": "Map of the health community: where the money went and the collaboration ties.",
+    "communities": "Outcomes per health community (final year).",
+}
+TIME_SERIES = ["gini_benefit_per_capita", "vacancy_rate_small", "uncompensated_task_shift_cost",
+               "mean_trust"]
+TRADEOFF = ("gini_benefit_per_capita", "vacancy_rate_small")
+COMMUNITY_OUTCOMES = ["gini_benefit_per_capita", "vacancy_rate_small", "mean_trust"]
+GROUPS = ("scenario", "allocation", "levers", "experiment")
+
+
+# --- data for the figures ----------------------------------------------------------------------
+
+def final_year(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each run's last year."""
+    if df.empty:
+        return df
+    last = df.groupby("run_id")["year"].transform("max")
+    return df[df["year"] == last]
+
+
+def project_ties(projects: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Collaboration ties from funded projects: lead-partner pairs (and trust-lead pairs when
+    the trust is a party), as mean joint projects per run of each arm."""
+    n_runs = results.ok_runs(runs).groupby("arm").size()
+    rows = []
+    for arm, lead, partners, trust_party, comm in projects[
+            ["arm", "lead_id", "partners", "trust_party", "community"]].itertuples(index=False):
+        others = [p for p in str(partners).split(";") if p and p != "nan"]
+        if trust_party and not str(lead).startswith("HF:"):
+            others.append(f"HF:{comm}")
+        for o in others:
+            a, b = sorted((str(lead), o))
+            rows.append((arm, a, b))
+    if not rows:
+        return pd.DataFrame(columns=["arm", "a", "b", "weight"])
+    t = pd.DataFrame(rows, columns=["arm", "a", "b"]).value_counts().rename("count")
+    t = t.reset_index()
+    t["weight"] = t["count"] / t["arm"].map(n_runs).astype(float)
+    return t[["arm", "a", "b", "weight"]]
+
+
+def map_nodes(municipalities: pd.DataFrame, positions: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and node: position, population and median RS benefit per inhabitant at the end;
+    each trust is drawn next to its community's largest municipality."""
+    fin = final_year(municipalities)
+    g = fin.groupby(["arm", "municipality_id"], sort=False)
+    m = g.agg(name=("name", "first"), community=("community", "first"),
+              population=("population", "first"),
+              benefit_per_capita=("benefit_per_capita", "median")).reset_index()
+    m = m.merge(positions[["municipality_id", "lon", "lat"]], on="municipality_id", how="inner")
+    m = m.rename(columns={"municipality_id": "node"})
+    m["kind"] = "municipality"
+    hubs = m.loc[m.groupby(["arm", "community"])["population"].idxmax()].copy()
+    hubs["node"] = "HF:" + hubs["community"]
+    hubs["name"] = "trust"
+    hubs["kind"] = "trust"
+    hubs["population"] = np.nan
+    hubs["benefit_per_capita"] = np.nan
+    hubs["lon"] += 0.15  # beside the hospital town, not on top of it or its label
+    hubs["lat"] -= 0.08
+    return pd.concat([m, hubs], ignore_index=True)
+
+
+def positions() -> pd.DataFrame:
+    """Municipality positions from the shipped data."""
+    from helsesim import data
+
+    return data.municipalities()[["municipality_id", "lon", "lat"]]
+
+
+def _note(info: dict) -> str:
+    years = info.get("years")
+    return (f"{info.get('name', '')}: scenario {info.get('scenario', '?')}, {years} years, "
+            f"{info.get('n_seeds', '?')} paired seeds per arm.")
+
+
+def draw_figures(tables: dict[str, pd.DataFrame], info: dict) -> dict:
+    """Every figure that the tables allow, by file name (without extension)."""
+    from helsesim import plotting
+
+    runs = results.ok_runs(tables["runs"])
+    arms, baseline = info["arms"], info["baseline"]
+    outcomes = [o for o in info["outcomes"] if o in runs]
+    note = _note(info)
+    figs = {}
+    figs["outcomes_by_arm"] = plotting.plot_outcome_distributions(
+        runs, outcomes, arms, baseline, title=f"{info['name']}: end-of-run outcomes by arm",
+        note=note)
+    diffs = tables.get("differences")
+    if diffs is not None and len(diffs) and len(arms) > 1:
+        figs["paired_differences"] = plotting.plot_paired_differences(
+            diffs, outcomes, arms, baseline,
+            title=f"{info['name']}: paired differences against {baseline}", note=note)
+    if all(k in runs for k in TRADEOFF):
+        figs["tradeoff_equity_recruitment"] = plotting.plot_tradeoff(
+            runs, arms, *TRADEOFF, baseline=baseline,
+            title=f"{info['name']}: equity vs recruitment", note=note)
+    years = tables.get("years")
+    if years is not None and len(years):
+        figs["time_series"] = plotting.plot_time_series(
+            years, TIME_SERIES, arms, baseline, title=f"{info['name']}: outcomes over time",
+            note=note)
+    munis = tables.get("municipalities")
+    if munis is not None and len(munis):
+        nodes = map_nodes(munis, positions())
+        if len(nodes):
+            single = nodes["community"].nunique() == 1
+            figs["map"] = plotting.plot_map(
+                nodes, project_ties(tables.get("projects", pd.DataFrame()), runs), arms,
+                title=f"{info['name']}: where the money went and who worked together",
+                note=note, label_largest=3 if single else 0)
+        else:
+            log.info("no municipality positions for this scenario: no map")
+    comms = tables.get("communities")
+    if comms is not None and len(comms) and comms["community"].nunique() > 1:
+        figs["communities"] = plotting.plot_communities(
+            final_year(comms), COMMUNITY_OUTCOMES, arms, baseline,
+            title=f"{info['name']}: outcomes by health community", note=note)
+    return figs
+
+
+# --- summary.md --------------------------------------------------------------------------------
+
+def _num(x: float, signed: bool = False) -> str:
+    if x is None or not np.isfinite(x):
+        return "–"
+    if abs(x) < 1e-9:  # rounding noise of a zero (e.g. a Gini of equal values)
+        x = 0.0
+    if abs(x) >= 1000:
+        s = f"{x:,.0f}"
+    elif x == 0:
+        s = "0"
+    else:
+        s = f"{x:.3g}"
+    return ("+" + s) if signed and x > 0 else s
+
+
+def _cell(r, scale: float, signed: bool = False) -> str:
+    if not r["n" if "n" in r else "n_pairs"]:
+        return "–"
+    return (f"{_num(r['median'] * scale, signed)} "
+            f"[{_num(r['q05'] * scale, signed)}, {_num(r['q95'] * scale, signed)}]")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _command(cmd) -> str:
+    if isinstance(cmd, str):
+        return cmd
+    cmd = list(cmd)
+    if cmd and Path(cmd[0]).name in ("helsesim", "helsesim-report"):
+        cmd[0] = Path(cmd[0]).name
+    return " ".join(cmd)
+
+
+def _label(key: str) -> str:
+    i = outcome_info(key)
+    return f"{i.label} [{i.unit}]" if i.unit else i.label
+
+
+def render_summary(tables: dict[str, pd.DataFrame], info: dict, manifest: dict,
+                   figures: list[str]) -> str:
+    """summary.md: medians and 90 % intervals per arm, paired differences, per community."""
+    arms, baseline = info["arms"], info["baseline"]
+    summ, diffs = tables["summary"], tables["differences"]
+    runs = tables["runs"]
+    n_ok = int((runs["status"] == "ok").sum()) if "status" in runs else len(runs)
+    git = manifest.get("git") or {}
+    ver = manifest.get("versions") or {}
+    lines = [f"# {info['name']}: summary", ""]
+    if info.get("description"):
+        lines += [f"**Question.** {info['description']}", ""]
+    cmd = manifest.get("command")
+    lines += [
+        f"- Scenario: `{info.get('scenario')}`; {info.get('years')} years; "
+        f"{info.get('n_seeds')} paired seeds per arm (replicate i uses the same seed in every "
+        f"arm); {n_ok} of {len(runs)} runs finished.",
+        f"- Arms: {', '.join(f'`{a}`' for a in arms)}; baseline: `{baseline}`.",
+    ]
+    if cmd:
+        lines.append(f"- Command: `{_command(cmd)}`")
+    dirty = ", with local changes" if git.get("dirty") else ""
+    lines.append(f"- Produced {manifest.get('created', '?')} by helsesim {ver.get('helsesim')} "
+                 f"(git {str(git.get('commit'))[:10]}{dirty}), Python {ver.get('python')}, "
+                 f"Mesa {ver.get('mesa')}. Inputs of every run: `runs.parquet`; full "
+                 "configuration: `manifest.json`.")
+    lines += ["", "## Outcomes by arm", "",
+              "Median and 90 % interval [5th, 95th percentile] over seeds, at the end of the run.",
+              ""]
+    rows = []
+    for o in info["outcomes"]:
+        s = summ[summ["outcome"] == o].set_index("arm")
+        sc = outcome_info(o).scale
+        rows.append([_label(o)] + [_cell(s.loc[a], sc) if a in s.index else "–" for a in arms])
+    lines += [_table(["Outcome [unit]", *[f"`{a}`" for a in arms]], rows), ""]
+    others = [a for a in arms if a != baseline]
+    if others and len(diffs):
+        lines += ["## Paired differences against " + f"`{baseline}`", "",
+                  f"Arm minus `{baseline}` for the same seed: median [5th, 95th percentile] of "
+                  "the differences, and in how many seeds the arm is higher (↑) or lower (↓).",
+                  ""]
+        rows = []
+        for o in info["outcomes"]:
+            d = diffs[diffs["outcome"] == o].set_index("arm")
+            sc = outcome_info(o).scale
+            row = [_label(o)]
+            for a in others:
+                if a not in d.index or not d.loc[a, "n_pairs"]:
+                    row.append("–")
+                    continue
+                r = d.loc[a]
+                row.append(f"{_cell(r, sc, signed=True)} ↑{r['share_higher']:.0%} "
+                           f"↓{r['share_lower']:.0%}")
+            rows.append(row)
+        lines += [_table(["Outcome [unit]", *[f"`{a}`" for a in others]], rows), ""]
+    comms = tables.get("communities")
+    if comms is not None and len(comms) and comms["community"].nunique() > 1:
+        fin = final_year(comms)
+        lines += ["## Per health community", "",
+                  "Median over seeds at the end of the run, per community and arm.", ""]
+        for o in COMMUNITY_OUTCOMES:
+            if o not in fin:
+                continue
+            sc = outcome_info(o).scale
+            med = fin.groupby(["community", "arm"])[o].median().unstack("arm") * sc
+            rows = [[c.replace("_", " ")] + [_num(med.loc[c, a]) if a in med else "–"
+                                             for a in arms] for c in med.index]
+            lines += [f"**{_label(o)}**", "", _table(["Community", *[f"`{a}`" for a in arms]],
+                                                     rows), ""]
+    failed = runs[runs["status"] != "ok"] if "status" in runs else runs.iloc[:0]
+    if len(failed):
+        lines += ["## Failed runs", "",
+                  f"{len(failed)} runs failed; their tracebacks are in the `error` column of "
+                  "`runs.parquet`.", "",
+                  _table(["run_id", "arm", "seed", "error"],
+                         [[str(r.run_id), r.arm, str(r.seed),
+                           str(r.error).strip().splitlines()[-1][:120]]
+                          for r in failed.itertuples()]), ""]
+    if figures:
+        lines += ["## Figures", ""]
+        for name in figures:
+            lines += [f"- {FIGURES.get(name, name)}", f"  ![{name}](figures/{name}.png)"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def make_report(out_dir: Path, tables: dict[str, pd.DataFrame], manifest: dict,
+                figures: bool = True) -> list[Path]:
+    """Draw the figures into ``out_dir/figures`` and write ``out_dir/summary.md``."""
+    out_dir = Path(out_dir)
+    info = manifest["experiment"]
+    written = []
+    names = []
+    if figures:
+        for name, fig in draw_figures(tables, info).items():
+            path = out_dir / "figures" / f"{name}.png"
+            with results.atomic_path(path) as tmp:
+                fig.savefig(tmp, format="png", dpi=110)
+            written.append(path)
+            names.append(name)
+    md = out_dir / "summary.md"
+    results.write_text(md, render_summary(tables, info, manifest, names))
+    written.append(md)
+    return written
+
+
+# --- gathering a multirun ------------------------------------------------------------------------
+
+def job_dirs(path: Path) -> list[Path]:
+    """Job folders (with runs.parquet) directly under a multirun folder, in job order."""
+    dirs = [d for d in Path(path).iterdir() if d.is_dir() and (d / "runs.parquet").exists()]
+    return sorted(dirs, key=lambda d: (0, int(d.name)) if d.name.isdigit() else (1, d.name))
+
+
+def _short(override: str) -> str:
+    key, _, value = override.partition("=")
+    key = key.lstrip("+~")
+    if key in GROUPS:
+        return value
+    return f"{key.rsplit('.', 1)[-1]}={value}"
+
+
+def job_labels(overrides: list[list[str]]) -> list[str]:
+    """Name each job by the overrides that differ between jobs."""
+    if not overrides:
+        return []
+    common = set.intersection(*(set(o) for o in overrides))
+    labels = [", ".join(_short(o) for o in ovs if o not in common) for ovs in overrides]
+    return [lab or f"job {i}" for i, lab in enumerate(labels)]
+
+
+def gather(path: Path, baseline: str | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Tables and manifest of every job under a multirun folder, as one experiment."""
+    dirs = job_dirs(path)
+    if not dirs:
+        raise FileNotFoundError(f"no job folders with runs.parquet under {path}")
+    manifests = [results.read_manifest(d) for d in dirs]
+    labels = job_labels([m.get("overrides", []) for m in manifests])
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in results.TABLES}
+    arms: list[str] = []
+    designs: dict[str, str] = {}
+    offset = 0
+    for d, m, label in zip(dirs, manifests, labels, strict=True):
+        job_arms = m.get("experiment", {}).get("arms") or None
+        tables = results.read_tables(d)
+        runs = tables["runs"]
+        job_arms = job_arms or list(dict.fromkeys(runs["arm"]))
+        names = {a: label if len(job_arms) == 1 else f"{label} · {a}" for a in job_arms}
+        arms += [names[a] for a in job_arms]
+        for a in job_arms:
+            designs[names[a]] = m.get("experiment", {}).get("designs", {}).get(a, "")
+        id_map = {rid: offset + i for i, rid in enumerate(runs["run_id"])}
+        offset += len(runs)
+        for t in results.TABLES:
+            if t not in tables:
+                continue
+            df = tables[t].copy()
+            df.insert(0, "job", int(d.name) if d.name.isdigit() else d.name)
+            df.insert(1, "job_label", label)
+            df["job_arm"] = df["arm"]
+            df["arm"] = df["arm"].map(names)
+            df["job_run_id"] = df["run_id"]
+            df["run_id"] = df["run_id"].map(id_map)
+            parts[t].append(df)
+    tables = {t: pd.concat(v, ignore_index=True) for t, v in parts.items() if v}
+    first = manifests[0].get("experiment", {})
+    if baseline is None:
+        baseline = next((a for a in arms if designs.get(a) == "open_call"), arms[0])
+    elif baseline not in arms:
+        raise ValueError(f"--baseline: got {baseline!r}; allowed: {', '.join(arms)}")
+    arms = [baseline] + [a for a in arms if a != baseline]
+    runs = tables["runs"]
+    info = dict(name=f"{first.get('name', 'multirun')} (multirun)",
+                description=first.get("description", ""), arms=arms, baseline=baseline,
+                designs=designs, outcomes=first.get("outcomes", []),
+                scenario=", ".join(sorted({str(m.get('experiment', {}).get('scenario'))
+                                           for m in manifests})),
+                years=", ".join(sorted({str(m.get('experiment', {}).get('years'))
+                                        for m in manifests})),
+                n_seeds=int(runs.groupby("arm").size().max()), n_runs=len(runs))
+    manifest = {
+        "created": results.build_manifest({}, info, [])["created"],
+        "command": list(sys.argv), "gathered_from": str(Path(path).resolve()),
+        "experiment": info,
+        "jobs": [dict(job=d.name, label=lab, overrides=m.get("overrides", []),
+                      created=m.get("created"), git=m.get("git"), seeds=m.get("seeds"))
+                 for d, m, lab in zip(dirs, manifests, labels, strict=True)],
+        "versions": results.versions(), "git": results.git_info(),
+    }
+    return tables, manifest
+
+
+def summarise_tables(tables: dict[str, pd.DataFrame], info: dict) -> None:
+    """(Re)compute the summary and differences tables for the arms and baseline in ``info``."""
+    runs = tables["runs"]
+    outcomes = [o for o in info["outcomes"] if o in runs]
+    tables["summary"] = results.summarise(runs, outcomes, info["arms"])
+    tables["differences"] = results.paired_differences(runs, outcomes, info["arms"],
+                                                       info["baseline"])
+
+
+def report_path(path: Path, baseline: str | None = None, figures: bool = True) -> Path:
+    """Write the report of a job folder or gather a multirun folder; returns summary.md."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder")
+    if job_dirs(path):
+        tables, manifest = gather(path, baseline)
+        summarise_tables(tables, manifest["experiment"])
+        results.write_tables(path, tables)
+        results.write_manifest(path, manifest)
+    elif (path / "runs.parquet").exists():
+        tables = results.read_tables(path)
+        manifest = results.read_manifest(path)
+        if not manifest.get("experiment"):
+            raise FileNotFoundError(f"{path / 'manifest.json'} is missing or has no experiment")
+        info = manifest["experiment"]
+        if baseline is not None:
+            if baseline not in info["arms"]:
+                raise ValueError(f"--baseline: got {baseline!r}; allowed: "
+                                 f"{', '.join(info['arms'])}")
+            info["baseline"] = baseline
+            info["arms"] = [baseline] + [a for a in info["arms"] if a != baseline]
+        summarise_tables(tables, info)
+        results.write_tables(path, {k: tables[k] for k in ("summary", "differences")})
+    else:
+        raise FileNotFoundError(f"no results under {path}: expected runs.parquet (a job folder) "
+                                "or job sub-folders (a multirun folder)")
+    make_report(path, tables, manifest, figures=figures)
+    return path / "summary.md"
+
+
+try:  # Hydra is a dependency; the callback only matters under `helsesim -m`
+    from hydra.experimental.callback import Callback
+except ImportError:  # pragma: no cover
+    Callback = object
+
+
+class GatherCallback(Callback):
+    """Hydra callback: at the end of a multirun, gather its jobs into one report."""
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        sweep = Path(config.hydra.sweep.dir)
+        try:
+            md = report_path(sweep)
+        except Exception:  # noqa: BLE001 - the jobs' own results are already written
+            log.exception("could not gather the multirun in %s; run `helsesim-report %s`",
+                          sweep, sweep)
+            return
+        log.info("gathered the multirun into %s", md)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``helsesim-report PATH``: figures and summary.md of a job or a multirun folder."""
+    ap = argparse.ArgumentParser(prog="helsesim-report", description=__doc__.split("\n\n")[0])
+    ap.add_argument("path", type=Path, help="a job folder or a multirun folder")
+    ap.add_argument("--baseline", default=None,
+                    help="arm for the paired differences (default: the experiment's; for a "
+                         "multirun: the first open_call job)")
+    ap.add_argument("--no-figures", action="store_true", help="write summary.md only")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        md = report_path(args.path, args.baseline, figures=not args.no_figures)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"helsesim-report: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {md} and figures in {md.parent / 'figures'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
