@@ -30,10 +30,12 @@ class Employer(FixedAgent):
         self.positions = positions.astype(float)  # FTE needed per profession
         self.filled = np.floor(self.positions * fill).astype(np.int64)  # FTE filled
         self.attractiveness_bonus = 0.0  # from recruitment projects
+        self.refresh_vacancy()
 
-    @property
-    def vacancies(self) -> np.ndarray:
-        return np.maximum(np.round(self.positions).astype(np.int64) - self.filled, 0)
+    def refresh_vacancy(self) -> None:
+        """Recompute the vacancy share after positions or staff changed."""
+        pos = np.round(self.positions).astype(np.int64)
+        self.vacancy_share = float(np.maximum(pos - self.filled, 0).sum() / max(pos.sum(), 1))
 
 
 class Municipality(Employer):
@@ -92,10 +94,6 @@ class Municipality(Employer):
         return (lp.size_attraction * math.log(self.population / 10_000)
                 - lp.remoteness_penalty * self.hospital_km / 100 + self.attractiveness_bonus)
 
-    def vacancy_rate(self) -> float:
-        pos = float(np.round(self.positions).sum())
-        return float(self.vacancies.sum() / pos) if pos > 0 else 0.0
-
     def _willingness(self, intercept: float, pp) -> float:
         """Logit of taking part: capacity, experience (Matthew effect), trust, cost."""
         cost = pp.apply_cost * (1.0 - self.support) / self.capacity
@@ -107,7 +105,7 @@ class Municipality(Employer):
     def choose_type(self, rng, pj) -> str:
         """Choose a project type from needs: recruitment grows with the own vacancy rate."""
         w = np.array([pj.weight_service_development, pj.weight_competence,
-                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_rate())])
+                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_share)])
         return PROJECT_TYPES[int(rng.choice(3, p=w / w.sum()))]
 
     def prepare_proposals(self, rng, board) -> None:
@@ -195,10 +193,6 @@ class HealthTrust(Employer):
     def attractiveness(self, lp) -> float:
         return lp.trust_attractiveness + self.attractiveness_bonus
 
-    def vacancy_rate(self) -> float:
-        pos = float(np.round(self.positions).sum())
-        return float(self.vacancies.sum() / pos) if pos > 0 else 0.0
-
     def review_costs(self, rng) -> None:
         """Under cost pressure, the trust may put a service up for transfer this year."""
         self.transfer_pending = bool(rng.random() < self.model.p.trust.transfer_propensity)
@@ -212,7 +206,7 @@ class HealthTrust(Employer):
             self.transfer_pending = False
             return "task_transfer"
         w = np.array([pj.weight_service_development, pj.weight_competence,
-                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_rate())])
+                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_share)])
         return PROJECT_TYPES[int(rng.choice(3, p=w / w.sum()))]
 
     def prepare_proposals(self, rng, board) -> None:
@@ -349,18 +343,25 @@ class CollaborativeBoard(Agent):
             return chosen
         return [m for m in chosen if m.accepts(rng)]
 
-    def develop_projects(self, budget: float, rng, stream: str = "governance_led") -> list:
+    def develop_projects(self, budget: float, rng, stream: str = "governance_led",
+                         n: int | None = None, kind: str | None = None) -> list:
         """Governance-led: the board develops a few large projects on an agenda set in
-        proportion to influence; the other municipalities take part as partners."""
+        proportion to influence; the other municipalities take part as partners.
+
+        ``n`` projects (by default 1 + Poisson, scaled to the budget) of the owners' chosen
+        type, or of ``kind`` when given (an earmark)."""
         p, ac = self.model.p, self.model.cfg.allocation
-        n = 1 + int(rng.poisson(max(ac.governance_projects - 1.0, 0.0) * budget / self.budget))
+        if budget <= 0:
+            return []
+        if n is None:
+            n = 1 + int(rng.poisson(max(ac.governance_projects - 1.0, 0.0) * budget / self.budget))
         owners = [a for a in self.weights if self.weights[a] > 0]
         w = np.array([self.weights[a] for a in owners])
         picks = [owners[i] for i in rng.choice(len(owners), size=n, p=w / w.sum())]
         share = np.array([self.weights[a] for a in picks])
         projects = []
         for owner, b in zip(picks, budget * share / share.sum(), strict=True):
-            kind = owner.choose_type(rng, p.project)
+            kind = kind or owner.choose_type(rng, p.project)
             others = [m for m in self.municipalities if m is not owner]
             if kind == "task_transfer":
                 partners = self.trust_partners(rng, kind)

@@ -75,10 +75,8 @@ class GovernanceLed:
         earmark = board.model.cfg.levers.recruitment_earmark
         projects = board.develop_projects(budget * (1 - earmark), rng, stream=self.name)
         if earmark > 0:  # the earmarked share becomes one joint recruitment project
-            rec = board.develop_projects(budget * earmark, rng, stream=self.name)[:1]
-            for pr in rec:
-                pr.type = "recruitment"
-            projects += rec
+            projects += board.develop_projects(budget * earmark, rng, stream=self.name, n=1,
+                                               kind="recruitment")
         return projects
 
 
@@ -103,6 +101,8 @@ class PerCapita:
         p = board.model.p.project
         from helsesim.agents import draw_duration
 
+        if budget <= 0:
+            return []
         pop = sum(m.population for m in board.municipalities)
         return [Project(community=board.community, lead=m, partners=[],
                         type=m.choose_type(rng, p), budget=budget * m.population / pop,

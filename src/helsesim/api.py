@@ -31,7 +31,7 @@ class Result:
     config: SimConfig = field(repr=False)
 
 
-def build_config(scenario: str | None = None, allocation=None, seed: int | None = None,
+def build_config(scenario: str | dict | None = None, allocation=None, seed: int | None = None,
                  years: int | None = None, config: SimConfig | None = None,
                  **overrides) -> SimConfig:
     """A validated config from keyword arguments (see :func:`simulate`)."""
@@ -39,7 +39,9 @@ def build_config(scenario: str | None = None, allocation=None, seed: int | None 
     if not isinstance(cfg, SimConfig):
         raise ConfigError(f"config: expected a SimConfig, got {type(cfg).__name__}")
     direct = {}
-    if scenario is not None:
+    if isinstance(scenario, dict):
+        direct["scenario"] = scenario
+    elif scenario is not None:
         direct["scenario.name"] = scenario
     if isinstance(allocation, str):
         direct["allocation.design"] = allocation

@@ -420,13 +420,23 @@ def leaf_paths(cfg: SimConfig | None = None) -> dict[str, str]:
 
 def _set_path(cfg, path: str, value) -> None:
     *parents, leaf = path.split(".")
-    obj = cfg
-    for part in parents:
-        if not hasattr(obj, part) or not dataclasses.is_dataclass(getattr(obj, part)):
-            raise ConfigError(f"unknown parameter {path!r}")
-        obj = getattr(obj, part)
-    if not hasattr(obj, leaf) or dataclasses.is_dataclass(getattr(obj, leaf)):
-        raise ConfigError(f"unknown parameter {path!r}")
+    obj, where = cfg, ""
+    for part in [*parents, leaf]:
+        allowed = [f.name for f in dataclasses.fields(obj)]
+        if part not in allowed:
+            scope = f"in {where[:-1]}" if where else "at the top"
+            raise ConfigError(f"unknown parameter {path!r}; allowed {scope}: "
+                              f"{', '.join(allowed)}")
+        if part == leaf:
+            break
+        obj, where = getattr(obj, part), f"{where}{part}."
+        if not dataclasses.is_dataclass(obj):
+            raise ConfigError(f"unknown parameter {path!r}: {where[:-1]} is a value, not a group")
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # numpy scalars become Python numbers
+    if dataclasses.is_dataclass(getattr(obj, leaf)):
+        raise ConfigError(f"{path}: is a group; give a mapping of its parameters "
+                          f"({', '.join(f.name for f in dataclasses.fields(getattr(obj, leaf)))})")
     setattr(obj, leaf, value)
 
 

@@ -80,10 +80,10 @@ def labour_year(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
         pool = np.array([from_trust[j], from_muni[j], new[j]], dtype=np.int64)
         by_origin = rng.multivariate_hypergeometric(pool, total)
         to_trust = int(hires[is_trust].sum())
-        # split each origin between trust and municipal employers in proportion to hires
-        t_share = to_trust / total
-        t_from_trust = int(rng.binomial(by_origin[0], t_share))
-        m_to_trust = int(rng.binomial(by_origin[1], t_share))
+        # which of the hired went to the trust: again a draw without replacement, so that the
+        # flows into each employer type add up to its hires
+        into_trust = rng.multivariate_hypergeometric(by_origin, to_trust)
+        t_from_trust, m_to_trust = int(into_trust[0]), int(into_trust[1])
         flows.trust_to_trust += t_from_trust
         flows.trust_to_municipality += int(by_origin[0]) - t_from_trust
         flows.municipality_to_trust += m_to_trust

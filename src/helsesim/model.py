@@ -153,6 +153,7 @@ class HealthSystem(mesa.Model):
         for a in self.agents:
             if a.kind in ("municipality", "trust"):
                 a.positions = a.positions * g
+                a.refresh_vacancy()
 
     def review_costs(self) -> None:
         """Each trust, under cost pressure, may put a service up for transfer."""
@@ -271,6 +272,8 @@ class HealthSystem(mesa.Model):
                 m.shift_cost += cost
                 m.shift_compensation += self.cfg.levers.compensation * cost
                 m.positions[0] += moved * m.population / pop
+                m.refresh_vacancy()
+            trust.refresh_vacancy()
 
     def labour_market(self) -> None:
         """Staff quit, leave or move; job seekers choose employers by attractiveness."""
@@ -292,6 +295,7 @@ class HealthSystem(mesa.Model):
             new, flows = labour_year(pos, filled, attract, is_trust, lp, self.rng_labour)
             for e, f in zip(emp, new, strict=True):
                 e.filled = f
+                e.refresh_vacancy()
             self.flows[key] = flows
 
     def spread_knowledge(self) -> None:

@@ -245,12 +245,17 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
             ``benefit_per_capita`` (NOK per inhabitant; NaN for trusts).
         ties: ``arm``, ``a``, ``b`` (node ids) and ``weight`` (joint projects per run).
     """
-    ncols = len(arms) if len(arms) <= 5 else math.ceil(len(arms) / 2)
+    n_nodes = int((munis["kind"] == "municipality").sum() / max(len(arms), 1))
+    big = n_nodes > 100  # the whole country: fewer, larger panels and smaller markers
+    if big:
+        ncols = min(len(arms), 3)
+    else:
+        ncols = len(arms) if len(arms) <= 5 else math.ceil(len(arms) / 2)
     lon, lat = munis["lon"].to_numpy(float), munis["lat"].to_numpy(float)
     # 1 degree of latitude is 1/cos(lat) times as long as 1 degree of longitude
     aspect = 1 / math.cos(math.radians(float(np.nanmean(lat))))
     w, h = np.ptp(lon) + 0.6, (np.ptp(lat) + 0.6) * aspect
-    panel_w = 3.6
+    panel_w = 5.5 if big else 3.6
     panel_h = float(np.clip(0.7 * panel_w * h / max(w, 1e-9), 2.0, 8.0)) + 0.8
     fig, axs = _grid(len(arms), ncols=ncols, panel=(panel_w, panel_h), extra_h=0.6)
     m = munis[munis["kind"] == "municipality"]
@@ -259,10 +264,15 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
     cmap = colormaps["viridis"]
     pmax = float(m["population"].max()) if len(m) else 1.0
 
-    def size(pop):
-        return 8 + 420 * np.sqrt(np.asarray(pop, float) / pmax)
-
+    smax = 160 if big else 420
     wmax = float(ties["weight"].max()) if len(ties) else 1.0
+
+    def size(pop):
+        return 4 + smax * np.sqrt(np.asarray(pop, float) / pmax)
+
+    def width(w):  # sqrt: the many weak ties stay visible beside the strong ones
+        return 0.3 + 3.5 * np.sqrt(np.asarray(w, float) / wmax)
+
     for ax, arm in zip(axs, arms, strict=True):
         nodes = munis[munis["arm"] == arm].set_index("node")
         t = ties[ties["arm"] == arm]
@@ -271,15 +281,15 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
             segs = np.stack([nodes.loc[t["a"], ["lon", "lat"]].to_numpy(float),
                              nodes.loc[t["b"], ["lon", "lat"]].to_numpy(float)], axis=1)
             ax.add_collection(LineCollection(
-                segs, linewidths=0.4 + 4.0 * t["weight"].to_numpy(float) / wmax,
+                segs, linewidths=width(t["weight"].to_numpy(float)),
                 colors="#303030", alpha=0.45, zorder=1))
         mm = nodes[nodes["kind"] == "municipality"]
         ax.scatter(mm["lon"], mm["lat"], s=size(mm["population"]),
                    c=cmap(norm(mm["benefit_per_capita"].to_numpy(float))),
                    edgecolors="black", linewidths=0.4, zorder=2)
         tr = nodes[nodes["kind"] == "trust"]
-        ax.scatter(tr["lon"], tr["lat"], s=70, marker="s", color="#d62728", edgecolors="black",
-                   linewidths=0.6, zorder=3)
+        ax.scatter(tr["lon"], tr["lat"], s=30 if big else 70, marker="s", color="#d62728",
+                   edgecolors="black", linewidths=0.6, zorder=3)
         if label_largest:
             for _, r in mm.nlargest(label_largest, "population").iterrows():
                 ax.annotate(r["name"], (r["lon"], r["lat"]), xytext=(5, 4),
@@ -296,14 +306,12 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
                              "of runs)", 40))
     handles = [Line2D([], [], ls="", marker="o", ms=math.sqrt(size(p)), mfc="white",
                       mec="black", label=f"{p:,.0f} inhabitants")
-               for p in (1_000, 10_000, 50_000) if p <= pmax * 1.2]
+               for p in (1_000, 10_000, 50_000, 500_000) if p <= pmax * 1.2]
     handles.append(Line2D([], [], ls="", marker="s", ms=8, color="#d62728", mec="black",
                           label=_wrap("health trust (drawn beside the largest municipality)", 28)))
-    handles.append(Line2D([], [], color="#303030", alpha=0.6, lw=0.4 + 4.0 * min(1.0, 1 / wmax),
-                          label="tie: 1 joint funded project per run"))
-    if wmax > 1:
-        handles.append(Line2D([], [], color="#303030", alpha=0.6, lw=4.4,
-                              label=f"tie: {wmax:.1f} joint funded projects per run"))
+    for wt in sorted({min(1.0, wmax), wmax}):
+        handles.append(Line2D([], [], color="#303030", alpha=0.6, lw=float(width(wt)),
+                              label=f"tie: {wt:.2g} joint funded projects per run"))
     fig.legend(handles=handles, loc="outside right upper", fontsize=8.5, labelspacing=1.2,
                borderpad=0.8)
     note = (note + " " if note else "") + (

@@ -187,7 +187,7 @@ MUNICIPALITY_REPORTERS = {
     "seats": "seats",
     "voice": "voice",
     "attractiveness": lambda a: a.attractiveness(a.model.p.labour),
-    "vacancy_rate": lambda a: a.vacancy_rate(),
+    "vacancy_rate": "vacancy_share",
     "positions_nurse": lambda a: float(a.positions[0]),
     "positions_doctor": lambda a: float(a.positions[1]),
     "positions_health_worker": lambda a: float(a.positions[2]),
