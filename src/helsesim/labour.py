@@ -47,12 +47,14 @@ def labour_year(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     """
     n, k = positions.shape
     cap = np.round(positions).astype(np.int64)
-    filled = np.minimum(filled, cap)
+    # staff above the positions (after a service moved away) join the pool as job seekers
+    surplus = np.maximum(filled - cap, 0)
+    filled = filled - surplus
     rel = attract - attract.mean()
     q = np.clip(lp.quit_rate * np.exp(-lp.retention_sensitivity * rel), 0.0, 0.95)
     quits = rng.binomial(filled, q[:, None])
     exits = rng.binomial(quits, lp.exit_share)
-    movers = quits - exits
+    movers = quits - exits + surplus
     filled = filled - quits
     flows = Flows(exits=int(exits.sum()))
     # pool by origin: 0 = trust, 1 = municipality, 2 = new (graduates, immigrants)
