@@ -17,7 +17,8 @@ import logging
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, open_dict
 
 from helsesim.experiment import CONF_DIR, restrict_to_design, run_experiment
 from helsesim.hydra_schema import register_configs
@@ -37,6 +38,10 @@ def main(cfg: DictConfig) -> None:
     if restrict_to_design(cfg, overrides):
         log.info("allocation chosen on the command line: running only %s",
                  cfg.allocation.design)
+    if hc.mode == RunMode.MULTIRUN and cfg.experiment.figures:
+        # the jobs of a sweep are drawn together when the sweep is gathered
+        with open_dict(cfg):
+            cfg.experiment.figures = False
     run_experiment(cfg, hc.runtime.output_dir, overrides=overrides)
 
 

@@ -16,6 +16,7 @@ deterministic, so a parallel run gives the same tables as a serial one, bit for 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import dataclasses
@@ -249,6 +250,34 @@ def _init_worker() -> None:
     import helsesim.model  # noqa: F401  (imports mesa: ~1 s, once per worker)
 
 
+_POOL: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool with ``workers`` processes, kept for the next job of this process.
+
+    Starting a worker costs ~1-2 s (it imports mesa), so the jobs of a Hydra multirun, which run
+    one after another in one process, share the pool. Workers are started with ``spawn``: clean
+    on every platform (no forked locks or threads). The pool is shut down at exit.
+    """
+    pool = _POOL.get(workers)
+    if pool is None or getattr(pool, "_broken", False):
+        shutdown_pools()
+        ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                   initializer=_init_worker)
+        _POOL[workers] = pool
+    return pool
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    """Stop the worker processes kept by :func:`_pool`."""
+    while _POOL:
+        _, pool = _POOL.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_one(spec: RunSpec) -> dict:
     """Run one configuration; a failure is recorded as data (status, traceback), so one bad
     run does not end the other runs of a sweep."""
@@ -275,14 +304,9 @@ def execute(runs: list[RunSpec], n_jobs: int = -1, chunk_size: int = 0, progress
                 bar.update()
         else:
             chunk = chunk_size or max(1, math.ceil(len(runs) / (workers * 4)))
-            # spawn: workers start clean on every platform (no forked locks or threads);
-            # each imports mesa once and then takes chunks of runs
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                     initializer=_init_worker) as pool:
-                for out in pool.map(run_one, runs, chunksize=chunk):
-                    outputs.append(out)
-                    bar.update()
+            for out in _pool(workers).map(run_one, runs, chunksize=chunk):
+                outputs.append(out)
+                bar.update()
     return sorted(outputs, key=lambda o: o["runs"]["run_id"])
 
 

@@ -37,6 +37,11 @@ def arm_colors(arms: list[str], baseline: str | None = None) -> dict[str, str]:
     return out
 
 
+def _label_width(labels: list[str]) -> float:
+    """Inches taken by the longest tick label (at ~9 pt)."""
+    return 0.075 * max((len(x) for x in labels), default=0)
+
+
 def _wrap(text: str, width: int = 44) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
@@ -49,10 +54,12 @@ def _axis_label(key: str, prefix: str = "") -> str:
     return unit
 
 
-def _grid(n: int, ncols: int = 3, panel=(4.6, 3.2), extra_h: float = 1.2):
+def _grid(n: int, ncols: int = 3, panel=(4.6, 3.2), extra_h: float = 1.2,
+          extra_w: float = 0.0):
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows + extra_h), layout="constrained")
+    fig = Figure(figsize=(panel[0] * ncols + extra_w, panel[1] * nrows + extra_h),
+                 layout="constrained")
     axs = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axs[n:]:
         ax.set_visible(False)
@@ -79,9 +86,10 @@ def plot_outcome_distributions(runs: pd.DataFrame, outcomes: list[str], arms: li
                                note: str = "") -> Figure:
     """One panel per outcome: box plots of the end-of-run values by arm, with every run."""
     colors = arm_colors(arms, baseline)
-    fig, axs = _grid(len(outcomes), panel=(4.8, 0.45 * len(arms) + 1.6))
+    fig, axs = _grid(len(outcomes), panel=(4.2, 0.45 * len(arms) + 1.6),
+                     extra_w=_label_width(arms))
     jitter = np.random.default_rng(0)  # fixed: the same data gives the same picture
-    for ax, key in zip(axs, outcomes, strict=True):
+    for k, (ax, key) in enumerate(zip(axs, outcomes, strict=True)):
         info = outcome_info(key)
         data = [_values(runs[runs["arm"] == a], key) for a in arms]
         pos = np.arange(len(arms))[::-1]
@@ -97,7 +105,7 @@ def plot_outcome_distributions(runs: pd.DataFrame, outcomes: list[str], arms: li
         for i, d in enumerate(data):
             ax.scatter(d, pos[i] + jitter.uniform(-0.18, 0.18, d.size), s=9,
                        color=colors[arms[i]], alpha=0.7, linewidths=0, zorder=3)
-        ax.set_yticks(pos, arms)
+        ax.set_yticks(pos, arms if k % 3 == 0 else [""] * len(arms))
         ax.set_title(_wrap(f"{info.theme + ': ' if info.theme else ''}{info.label}"),
                      fontsize=10)
         ax.set_xlabel(_axis_label(key), fontsize=9)
@@ -114,8 +122,9 @@ def plot_paired_differences(diffs: pd.DataFrame, outcomes: list[str], arms: list
     others = [a for a in arms if a != baseline]
     colors = arm_colors(arms, baseline)
     outcomes = [o for o in outcomes if o in set(diffs["outcome"])]
-    fig, axs = _grid(max(len(outcomes), 1), panel=(4.8, 0.42 * len(others) + 1.7))
-    for ax, key in zip(axs, outcomes, strict=False):
+    fig, axs = _grid(max(len(outcomes), 1), panel=(4.2, 0.42 * len(others) + 1.7),
+                     extra_w=_label_width(others))
+    for k, (ax, key) in enumerate(zip(axs, outcomes, strict=False)):
         info = outcome_info(key)
         pos = np.arange(len(others))[::-1]
         for i, arm in enumerate(others):
@@ -129,7 +138,7 @@ def plot_paired_differences(diffs: pd.DataFrame, outcomes: list[str], arms: list
             ax.plot(r["median"] * s, pos[i], "o", color=colors[arm], ms=7, mec="black",
                     mew=0.6, zorder=3)
         ax.axvline(0, color="black", lw=0.9, ls="--")
-        ax.set_yticks(pos, others)
+        ax.set_yticks(pos, others if k % 3 == 0 else [""] * len(others))
         ax.set_title(_wrap(f"{info.theme + ': ' if info.theme else ''}{info.label}"),
                      fontsize=10)
         ax.set_xlabel(_wrap(_axis_label(key, prefix=f"difference to {baseline}, "), 60),
@@ -175,7 +184,7 @@ def plot_time_series(years: pd.DataFrame, outcomes: list[str], arms: list[str],
     """One panel per outcome: yearly median over runs with a 90 % band, by arm."""
     colors = arm_colors(arms, baseline)
     outcomes = [o for o in outcomes if o in years]
-    fig, axs = _grid(len(outcomes), ncols=2, panel=(6.0, 3.6), extra_h=1.6)
+    fig, axs = _grid(len(outcomes), ncols=2, panel=(6.0, 3.6), extra_h=1.0, extra_w=2.0)
     for ax, key in zip(axs, outcomes, strict=True):
         info = outcome_info(key)
         for arm in arms:
@@ -206,7 +215,8 @@ def plot_communities(final: pd.DataFrame, outcomes: list[str], arms: list[str],
     colors = arm_colors(arms, baseline)
     outcomes = [o for o in outcomes if o in final]
     comms = sorted(final["community"].unique(), reverse=True)
-    fig, axs = _grid(len(outcomes), ncols=len(outcomes), panel=(4.6, 0.32 * len(comms) + 1.8))
+    fig, axs = _grid(len(outcomes), ncols=len(outcomes), panel=(4.6, 0.32 * len(comms) + 1.8),
+                     extra_w=2.0)
     off = np.linspace(-0.3, 0.3, len(arms)) if len(arms) > 1 else np.zeros(1)
     for k, (ax, key) in enumerate(zip(axs, outcomes, strict=True)):
         info = outcome_info(key)
@@ -257,7 +267,8 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
     w, h = np.ptp(lon) + 0.6, (np.ptp(lat) + 0.6) * aspect
     panel_w = 5.5 if big else 3.6
     panel_h = float(np.clip(0.7 * panel_w * h / max(w, 1e-9), 2.0, 8.0)) + 0.8
-    fig, axs = _grid(len(arms), ncols=ncols, panel=(panel_w, panel_h), extra_h=0.6)
+    fig, axs = _grid(len(arms), ncols=ncols, panel=(panel_w, panel_h), extra_h=0.6,
+                     extra_w=3.5)  # room for the colour bar and the legend
     m = munis[munis["kind"] == "municipality"]
     vmax = float(np.nanquantile(m["benefit_per_capita"], 0.98)) if len(m) else 1.0
     norm = Normalize(vmin=0.0, vmax=vmax if vmax > 0 else 1.0)
