@@ -75,7 +75,7 @@ class Municipality(Employer):
         self.shift_cost = 0.0  # NOK/yr of services taken over
         self.shift_compensation = 0.0  # NOK/yr paid by the trust for them
         self.benefit = 0.0  # NOK of RS money attributed, cumulative
-        self.fair_share = 0.0  # NOK at a per-capita split of the municipal money, cumulative
+        self.fair_share = 0.0  # NOK: the municipal money split per capita (set each year)
         self.realised_benefit = 0.0  # NOK of benefit from implemented projects, cumulative
         self.projects_led = 0
         self.projects_joined = 0
@@ -263,6 +263,8 @@ class CollaborativeBoard(Agent):
         self.trust = trust
         self.municipalities = municipalities
         self.budget = budget  # NOK/yr
+        self.population = sum(m.population for m in municipalities)
+        self.municipal_money = 0.0  # NOK of RS money attributed to municipalities, cumulative
         self.proposals: list[Project] = []
         p, lv = model.p, model.cfg.levers
         bp = p.board
@@ -379,7 +381,7 @@ class CollaborativeBoard(Agent):
     def score(self, proposals: list[Project], rng) -> np.ndarray:
         """Board scores: quality, priority fit, breadth, proposers' influence, levers, noise."""
         bp, lv = self.model.p.board, self.model.cfg.levers
-        pop = sum(m.population for m in self.municipalities)
+        pop = self.population
         out = np.empty(len(proposals))
         for i, pr in enumerate(proposals):
             ms = pr.municipalities

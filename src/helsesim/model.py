@@ -200,10 +200,7 @@ class HealthSystem(mesa.Model):
         pr.first_timers = {m for m in ms if m.experience == 0}
         for a, b in benefit.items():
             a.benefit += b
-        total_muni = sum(b for a, b in benefit.items() if a.kind == "municipality")
-        pop = sum(m.population for m in board.municipalities)
-        for m in board.municipalities:
-            m.fair_share += total_muni * m.population / pop
+        board.municipal_money += sum(b for a, b in benefit.items() if a.kind == "municipality")
         pr.lead.projects_led += 1
         for m in ms:
             m.experience += 1
@@ -342,16 +339,25 @@ class HealthSystem(mesa.Model):
         return out
 
     def update_ties(self) -> None:
-        """Joint work in active projects strengthens ties; otherwise they decay to their base."""
+        """Joint work in active projects strengthens ties; otherwise they decay to their base.
+
+        A project ties its lead to each other party, and the trust to each municipality (a
+        star, not every pair: in a community-wide project the partners work through the lead).
+        """
         npar = self.p.network
         joint: dict = {}
         for pr in self.projects:
             if pr.status != "active" and pr.end_year != self.year:
                 continue
-            nodes = sorted(self.node_of(a) for a in pr.parties(self.boards[pr.community].trust))
-            for i, u in enumerate(nodes):
-                for v in nodes[i + 1:]:
-                    joint[(u, v)] = joint.get((u, v), 0) + 1
+            trust = self.boards[pr.community].trust
+            lead = self.node_of(pr.lead)
+            pairs = {(lead, self.node_of(a)) for a in pr.parties(trust) if a is not pr.lead}
+            if pr.trust_party:
+                t = self.node_of(trust)
+                pairs |= {(t, self.node_of(m)) for m in pr.municipalities}
+            for u, v in pairs:
+                key = (u, v) if u <= v else (v, u)
+                joint[key] = joint.get(key, 0) + 1
         for (u, v), n in joint.items():
             if not self.graph.has_edge(u, v):
                 self.graph.add_edge(u, v, kind="project", tie=0.0)
@@ -370,6 +376,9 @@ class HealthSystem(mesa.Model):
 
     def update_trust(self) -> None:
         """Municipalities' trust moves towards perceived fairness."""
+        for board in self.boards.values():  # fair share: the municipal money split per capita
+            for m in board.municipalities:
+                m.fair_share = board.municipal_money * m.population / board.population
         self.municipalities.do("update_trust", self.p.trust_update)
 
     def collect(self) -> None:
