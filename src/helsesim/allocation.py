@@ -33,7 +33,7 @@ def fund_in_order(proposals: list[Project], order, budget: float, earmark: float
     funded: list[Project] = []
     taken = set()
     reserved = budget * earmark
-    for i in order:
+    for i in order if earmark > 0 else ():
         pr = proposals[i]
         if pr.type == "recruitment" and pr.budget <= reserved:
             reserved -= pr.budget
