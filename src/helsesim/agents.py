@@ -12,7 +12,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
-from helsesim.projects import PRIORITY, PROJECT_TYPES, Project
+from helsesim.projects import PROJECT_TYPES, Project
 
 PROFESSIONS = ("nurse", "doctor", "health_worker")
 
@@ -129,7 +129,7 @@ class Municipality(Employer):
     def invite_partners(self, rng, board) -> list:
         """Invite neighbours in the network, stronger ties first; each decides to join."""
         pp = self.model.p.participation
-        want = int(rng.poisson(pp.partner_mean * self.capacity ** 0.3))
+        want = int(rng.poisson(pp.partner_mean * self.capacity ** pp.partner_exponent))
         if want == 0:
             return []
         cands, w = board.ties_from(self)
@@ -151,8 +151,11 @@ class Municipality(Employer):
 
     def proposal_quality(self, rng) -> float:
         """Application quality: capacity, experience, practice and coordinator support."""
-        return (0.4 * math.log(self.capacity) + 0.1 * min(self.experience, 5)
-                + 0.5 * self.knowledge + 0.5 * self.support + 0.3 * rng.standard_normal())
+        pj = self.model.p.project
+        return (pj.quality_capacity * math.log(self.capacity)
+                + pj.quality_experience * min(self.experience, 5)
+                + pj.quality_knowledge * self.knowledge + pj.quality_support * self.support
+                + pj.quality_noise * rng.standard_normal())
 
     def update_trust(self, tp) -> None:
         """Trust moves towards perceived fairness: benefit vs fair share, voice, shifted cost."""
@@ -193,6 +196,11 @@ class HealthTrust(Employer):
     def attractiveness(self, lp) -> float:
         return lp.trust_attractiveness + self.attractiveness_bonus
 
+    def proposal_quality(self, rng) -> float:
+        pj = self.model.p.project
+        return (pj.quality_capacity * math.log(self.capacity) + pj.trust_quality
+                + pj.quality_noise * rng.standard_normal())
+
     def review_costs(self, rng) -> None:
         """Under cost pressure, the trust may put a service up for transfer this year."""
         self.transfer_pending = bool(rng.random() < self.model.p.trust.transfer_propensity)
@@ -224,8 +232,7 @@ class HealthTrust(Employer):
             board.receive(Project(community=self.community, lead=self, partners=partners,
                                   type=kind, budget=float(budget),
                                   duration=draw_duration(rng, p.project),
-                                  quality=0.4 * math.log(self.capacity) + 0.5
-                                  + 0.3 * rng.standard_normal()))
+                                  quality=self.proposal_quality(rng)))
 
 
 class Coordinator(Agent):
@@ -288,6 +295,13 @@ class CollaborativeBoard(Agent):
         for m in municipalities:
             m.voice = 1.0 if m.seats else 0.0
         self.weights = {a: self._weight(a) for a in [trust, *municipalities]}
+        # the coordinator speaks for the small municipalities without a seat: up to one seat's
+        # weight, shared between them (seed 001: the catalyst role)
+        unseated = [m for m in municipalities if m.size_class == "small" and not m.seats]
+        if lv.capacity_support > 0 and unseated:
+            w = lv.capacity_support / len(unseated)
+            for m in unseated:
+                self.weights[m] = w
         self.total_weight = sum(self.weights.values())
 
     def _weight(self, agent) -> float:
@@ -335,7 +349,7 @@ class CollaborativeBoard(Agent):
         if kind == "task_transfer":
             k = max(1, round(p.trust.transfer_partners * len(ms)))
         else:
-            k = min(len(ms), 1 + int(rng.poisson(2.0)))
+            k = min(len(ms), 1 + int(rng.poisson(p.trust.trust_partner_mean)))
         g, t = self.model.graph, self.model.node_of(self.trust)
         w = np.array([m.population ** 0.5 * (g.edges[t, self.model.node_of(m)]["tie"] + 0.05)
                       for m in ms])
@@ -363,18 +377,17 @@ class CollaborativeBoard(Agent):
         share = np.array([self.weights[a] for a in picks])
         projects = []
         for owner, b in zip(picks, budget * share / share.sum(), strict=True):
-            kind = kind or owner.choose_type(rng, p.project)
+            ptype = kind or owner.choose_type(rng, p.project)
             others = [m for m in self.municipalities if m is not owner]
-            if kind == "task_transfer":
-                partners = self.trust_partners(rng, kind)
+            if ptype == "task_transfer":
+                partners = self.trust_partners(rng, ptype)
                 partners = [m for m in partners if m is not owner]
             else:
                 partners = [m for m in others if rng.random() < ac.governance_breadth]
             if owner.kind == "trust" and not partners:
                 partners = [max(others or self.municipalities, key=lambda m: m.population)]
-            quality = owner.proposal_quality(rng) if owner.kind == "municipality" else 0.5
             projects.append(Project(community=self.community, lead=owner, partners=partners,
-                                    type=kind, budget=float(b), quality=quality, stream=stream,
+                                    type=ptype, budget=float(b), quality=owner.proposal_quality(rng), stream=stream,
                                     duration=draw_duration(rng, p.project)))
         return projects
 
@@ -385,7 +398,7 @@ class CollaborativeBoard(Agent):
         out = np.empty(len(proposals))
         for i, pr in enumerate(proposals):
             ms = pr.municipalities
-            prio = bp.priority_recruitment if pr.type == "recruitment" else PRIORITY[pr.type]
+            prio = getattr(bp, f"priority_{pr.type}")
             breadth = sum(m.population for m in ms) / pop
             infl = min(1.0, sum(self.influence(a) for a in pr.parties(self.trust)))
             small = sum(m.size_class == "small" for m in ms) / max(len(ms), 1)
@@ -401,4 +414,4 @@ def draw_duration(rng, pj) -> int:
     return int(rng.choice(3, p=w / w.sum())) + 1
 
 
-__all__ = ["Municipality", "HealthTrust", "Coordinator", "PROFESSIONS", "PRIORITY"]
+__all__ = ["Municipality", "HealthTrust", "CollaborativeBoard", "Coordinator", "PROFESSIONS"]

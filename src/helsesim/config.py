@@ -259,6 +259,21 @@ class ProjectParams:
                                        "survives.", lo=0.0, hi=1.0)
     competence_knowledge: float = p(0.15, "knowledge", "seed 002 M1", "Knowledge gained by "
                                     "the parties of a competence project.", lo=0.0, hi=1.0)
+    quality_capacity: float = p(0.4, "score per log", "seed 002 M30: resources", "Effect of the "
+                                "lead's log capacity on proposal quality.", lo=0.0)
+    quality_experience: float = p(0.1, "score per project", "seed 002 M16: experienced write "
+                                  "good applications", "Effect of experience (capped at 5) on "
+                                  "proposal quality.", lo=0.0)
+    quality_knowledge: float = p(0.5, "score", "seed 002 M1", "Effect of adopted practice on "
+                                 "proposal quality.", lo=0.0)
+    quality_support: float = p(0.5, "score", "seed 001: coordinator as catalyst",
+                               "Effect of coordinator support on proposal quality.", lo=0.0)
+    quality_noise: float = p(0.3, "score", "assumption", "Spread of proposal quality.", lo=0.0)
+    trust_quality: float = p(0.5, "score", "seed 000: trusts have the greatest resources",
+                             "Quality of a trust proposal beyond its capacity term.")
+    survive_capacity: float = p(0.3, "logit per log", "brief §3: survival depends on anchoring "
+                                "and capacity", "Effect of the lead's log capacity on survival "
+                                "after funding.")
     service_level_gain: float = p(0.1, "services", "seed 000: projects put more services "
                                   "into municipalities", "Service level gained per implemented "
                                   "service development.", lo=0.0)
@@ -277,6 +292,8 @@ class TrustParams:
                                        "municipalities.", lo=0.0)
     proposals: float = p(1.0, "proposals/yr", "seed 000: trusts have the greatest resources",
                          "Mean proposals the trust leads in an open call.", lo=0.0)
+    trust_partner_mean: float = p(2.0, "partners", "assumption", "Mean municipal partners beyond the "
+                            "first that the trust invites to a proposal (Poisson).", lo=0.0)
     transfer_partners: float = p(0.5, "share", "assumption", "Share of the community's "
                                  "municipalities a task transfer involves.", lo=0.0, hi=1.0)
 
@@ -298,10 +315,17 @@ class BoardParams:
     score_influence: float = p(1.0, "score", "seed 000: trust and large have more influence",
                                "Weight of the proposers' influence on the board.")
     score_noise: float = p(0.4, "score", "assumption", "Noise in board scoring.", lo=0.0)
+    priority_service_development: float = p(1.0, "0-1", "regjeringen.no 2024: patient "
+                                            "pathways and services first", "Priority fit of "
+                                            "service development.", lo=0.0, hi=1.0)
+    priority_competence: float = p(0.6, "0-1", "regjeringen.no 2024: good use of personnel",
+                                   "Priority fit of competence projects.", lo=0.0, hi=1.0)
+    priority_task_transfer: float = p(0.8, "0-1", "regjeringen.no 2024: the right division "
+                                      "of labour", "Priority fit of task transfers.",
+                                      lo=0.0, hi=1.0)
     priority_recruitment: float = p(0.2, "0-1", "seed 000: content aligns with patient-group "
                                     "priorities; recruitment rarely primary", "Priority fit of "
-                                    "recruitment projects (others: 1 for service development, "
-                                    "0.6 competence, 0.8 task transfer).", lo=0.0, hi=1.0)
+                                    "recruitment projects.", lo=0.0, hi=1.0)
     capacity_influence: float = p(0.5, "-", "seed 000", "Influence from capacity beside seats.",
                                   lo=0.0)
 
@@ -320,8 +344,11 @@ class ParticipationParams:
     join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
                               "to partner at zero capacity.")
     partner_mean: float = p(1.5, "partners", "seed 002: sub-networks of 4-8; assumption",
-                            "Mean extra municipal partners a lead invites, times capacity^0.3.",
-                            lo=0.0)
+                            "Mean municipal partners a lead invites, times capacity to the "
+                            "`partner_exponent`.", lo=0.0)
+    partner_exponent: float = p(0.3, "-", "seed 000: larger municipalities prefer larger "
+                                "projects", "How the number of invited partners grows with the "
+                                "lead's capacity.", lo=0.0, hi=2.0)
     max_proposals: int = p(3, "proposals", "assumption", "Most proposals one municipality "
                            "leads in a year.", lo=1)
     trust_agree: float = p(0.85, "prob.", "regjeringen.no 2024: trust and municipalities must "

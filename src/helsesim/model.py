@@ -240,7 +240,8 @@ class HealthSystem(mesa.Model):
             if rng.random() < logistic(x):
                 pr.status = "implemented"
                 pr.survives = bool(rng.random() < logistic(
-                    pj.survive_intercept + pj.survive_anchoring * anch))
+                    pj.survive_intercept + pj.survive_anchoring * anch
+                    + pj.survive_capacity * np.log(max(pr.lead.capacity, 1e-9))))
                 self._implement(pr)
             else:
                 pr.status = "failed"
@@ -355,7 +356,7 @@ class HealthSystem(mesa.Model):
             if pr.trust_party:
                 t = self.node_of(trust)
                 pairs |= {(t, self.node_of(m)) for m in pr.municipalities}
-            for u, v in pairs:
+            for u, v in sorted(pairs):  # sorted: set order varies with PYTHONHASHSEED
                 key = (u, v) if u <= v else (v, u)
                 joint[key] = joint.get(key, 0) + 1
         for (u, v), n in joint.items():

@@ -35,7 +35,7 @@ def build_network(communities: list[Community], land_pairs, params, seed: int) -
             geo = nx.random_geometric_graph(len(ids), radius, pos=pos, seed=seed + k)
             g.add_edges_from(((ids[a], ids[b]) for a, b in geo.edges()), kind="neighbour",
                              tie=params.tie_neighbour)
-        _join_isolated(g, ids, xy, params)
+            _join_isolated(g, ids, xy, params)
         t = trust_node(comm.key)
         g.add_node(t, kind="trust", community=comm.key)
         g.add_edges_from(((t, mid) for mid in ids), kind="trust", tie=params.tie_trust)

@@ -7,10 +7,6 @@ from typing import Any
 
 PROJECT_TYPES = ("service_development", "competence", "recruitment", "task_transfer")
 
-#: Fit of each project type with the national priorities of the RS grant (regjeringen.no 2024):
-#: patient pathways and services first; recruitment is a purpose but rarely primary (seed 000).
-PRIORITY = {"service_development": 1.0, "competence": 0.6, "task_transfer": 0.8}
-
 
 @dataclass(eq=False)
 class Project:
