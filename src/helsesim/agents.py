@@ -21,6 +21,24 @@ def logistic(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def weighted_index(rng, weights) -> int:
+    """One index drawn with probability proportional to ``weights`` (inverse CDF)."""
+    u = rng.random() * sum(weights)
+    acc = 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        if u < acc:
+            return i
+    return len(weights) - 1
+
+
+def weighted_sample(rng, weights: np.ndarray, k: int) -> np.ndarray:
+    """``k`` distinct indices drawn with probability proportional to ``weights``, without
+    replacement (Efraimidis & Spirakis 2006: the k largest u^(1/w)), in ascending order."""
+    keys = np.log(rng.random(len(weights))) / weights
+    return np.sort(np.argsort(-keys, kind="stable")[:k])
+
+
 class Employer(FixedAgent):
     """Common state of employers that compete for staff in the labour pool."""
 
@@ -104,9 +122,9 @@ class Municipality(Employer):
     # -- behaviour -----------------------------------------------------------------------------
     def choose_type(self, rng, pj) -> str:
         """Choose a project type from needs: recruitment grows with the own vacancy rate."""
-        w = np.array([pj.weight_service_development, pj.weight_competence,
-                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_share)])
-        return PROJECT_TYPES[int(rng.choice(3, p=w / w.sum()))]
+        return PROJECT_TYPES[weighted_index(rng, (
+            pj.weight_service_development, pj.weight_competence,
+            pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_share)))]
 
     def prepare_proposals(self, rng, board) -> None:
         """Open call: decide whether to lead proposals, form a consortium, seek the trust."""
@@ -135,9 +153,8 @@ class Municipality(Employer):
         cands, w = board.ties_from(self)
         if not cands:
             return []
-        k = min(want, len(cands))
-        picks = rng.choice(len(cands), size=k, replace=False, p=w / w.sum())
-        return [cands[i] for i in sorted(picks) if cands[i].accepts(rng)]
+        picks = weighted_sample(rng, w, min(want, len(cands)))
+        return [cands[i] for i in picks if cands[i].accepts(rng)]
 
     def accepts(self, rng) -> bool:
         pp = self.model.p.participation
@@ -213,9 +230,9 @@ class HealthTrust(Employer):
         if self.transfer_pending:
             self.transfer_pending = False
             return "task_transfer"
-        w = np.array([pj.weight_service_development, pj.weight_competence,
-                      pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_share)])
-        return PROJECT_TYPES[int(rng.choice(3, p=w / w.sum()))]
+        return PROJECT_TYPES[weighted_index(rng, (
+            pj.weight_service_development, pj.weight_competence,
+            pj.weight_recruitment * (1 + pj.vacancy_pull * self.vacancy_share)))]
 
     def prepare_proposals(self, rng, board) -> None:
         """Open call: the trust leads proposals, with the municipalities it works most with."""
@@ -270,6 +287,13 @@ class CollaborativeBoard(Agent):
         self.trust = trust
         self.municipalities = municipalities
         self.budget = budget  # NOK/yr
+        # the community's workforce as one array per quantity; each employer's ``positions``
+        # and ``filled`` are views of its row, so yearly updates are vectorized
+        self.employers = [trust, *municipalities]
+        self.positions = np.array([e.positions for e in self.employers])
+        self.filled = np.array([e.filled for e in self.employers])
+        for i, e in enumerate(self.employers):
+            e.positions, e.filled = self.positions[i], self.filled[i]
         self.population = sum(m.population for m in municipalities)
         self.municipal_money = 0.0  # NOK of RS money attributed to municipalities, cumulative
         self.proposals: list[Project] = []
@@ -312,6 +336,13 @@ class CollaborativeBoard(Agent):
             return float(agent.seats)
         return agent.seats * agent.capacity ** self.model.p.board.capacity_influence
 
+    def refresh_vacancies(self) -> None:
+        """Each employer's vacancy share after positions or staff changed."""
+        pos = np.round(self.positions)
+        share = np.maximum(pos - self.filled, 0).sum(axis=1) / np.maximum(pos.sum(axis=1), 1)
+        for e, v in zip(self.employers, share.tolist(), strict=True):
+            e.vacancy_share = v
+
     def influence(self, agent) -> float:
         """Share of the board's votes an agent holds (0 without a seat)."""
         return self.weights.get(agent, 0.0) / self.total_weight
@@ -331,16 +362,8 @@ class CollaborativeBoard(Agent):
 
     def ties_from(self, agent):
         """Municipalities of this community tied to ``agent``, with tie strengths."""
-        g = self.model.graph
-        node = self.model.node_of(agent)
-        cands, w = [], []
-        for nb in g.neighbors(node):
-            other = self.model.agent_at(nb)
-            if other is not None and other.kind == "municipality" and other.community == \
-                    self.community:
-                cands.append(other)
-                w.append(g.edges[node, nb]["tie"] + 1e-3)
-        return cands, np.asarray(w)
+        cands, edges = self.model.municipal_ties(agent)
+        return cands, np.array([e["tie"] + 1e-3 for e in edges])
 
     def trust_partners(self, rng, kind: str) -> list:
         """Municipalities the trust invites: larger and closer-tied ones are likelier."""
@@ -353,8 +376,7 @@ class CollaborativeBoard(Agent):
         g, t = self.model.graph, self.model.node_of(self.trust)
         w = np.array([m.population ** 0.5 * (g.edges[t, self.model.node_of(m)]["tie"] + 0.05)
                       for m in ms])
-        picks = rng.choice(len(ms), size=k, replace=False, p=w / w.sum())
-        chosen = [ms[i] for i in sorted(picks)]
+        chosen = [ms[i] for i in weighted_sample(rng, w, k)]
         if kind == "task_transfer":  # transfers are decided for the municipalities
             return chosen
         return [m for m in chosen if m.accepts(rng)]
@@ -410,8 +432,7 @@ class CollaborativeBoard(Agent):
 
 
 def draw_duration(rng, pj) -> int:
-    w = np.asarray(pj.duration_weights, dtype=float)
-    return int(rng.choice(3, p=w / w.sum())) + 1
+    return weighted_index(rng, pj.duration_weights) + 1
 
 
 __all__ = ["Municipality", "HealthTrust", "CollaborativeBoard", "Coordinator", "PROFESSIONS"]

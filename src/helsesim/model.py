@@ -64,6 +64,7 @@ class HealthSystem(mesa.Model):
         self.grid = Network(self.graph, capacity=1, random=self.random, **kw)
         self._agent_at: dict = {}
         self._edge_cache: dict = {}
+        self._tie_cache: dict = {}
         self._edge_version: dict = {}  # community -> edges added by projects
         self.boards: dict[str, CollaborativeBoard] = {}
         budgets = self._community_budgets()
@@ -150,10 +151,9 @@ class HealthSystem(mesa.Model):
     def grow_needs(self) -> None:
         """Ageing: positions needed grow every year."""
         g = 1.0 + self.p.labour.need_growth
-        for a in self.agents:
-            if a.kind in ("municipality", "trust"):
-                a.positions = a.positions * g
-                a.refresh_vacancy()
+        for board in self.boards.values():
+            board.positions *= g  # in place: the employers' rows are views
+            board.refresh_vacancies()
 
     def review_costs(self) -> None:
         """Each trust, under cost pressure, may put a service up for transfer."""
@@ -270,8 +270,7 @@ class HealthSystem(mesa.Model):
                 m.shift_cost += cost
                 m.shift_compensation += self.cfg.levers.compensation * cost
                 m.positions[0] += moved * m.population / pop
-                m.refresh_vacancy()
-            trust.refresh_vacancy()
+            self.boards[pr.community].refresh_vacancies()
 
     def labour_market(self) -> None:
         """Staff quit, leave or move; job seekers choose employers by attractiveness."""
@@ -284,16 +283,13 @@ class HealthSystem(mesa.Model):
                     a.attractiveness_bonus = max(a.attractiveness_bonus - loss, 0.0)
                 pr.gain -= loss
         for key, board in self.boards.items():
-            emp = [board.trust, *board.municipalities]
-            pos = np.array([e.positions for e in emp])
-            filled = np.array([e.filled for e in emp])
-            attract = np.array([e.attractiveness(lp) for e in emp])
-            is_trust = np.zeros(len(emp), dtype=bool)
+            attract = np.array([e.attractiveness(lp) for e in board.employers])
+            is_trust = np.zeros(len(board.employers), dtype=bool)
             is_trust[0] = True
-            new, flows = labour_year(pos, filled, attract, is_trust, lp, self.rng_labour)
-            for e, f in zip(emp, new, strict=True):
-                e.filled = f
-                e.refresh_vacancy()
+            new, flows = labour_year(board.positions, board.filled, attract, is_trust, lp,
+                                     self.rng_labour)
+            board.filled[:] = new  # in place: the employers' rows are views
+            board.refresh_vacancies()
             self.flows[key] = flows
 
     def spread_knowledge(self) -> None:
@@ -315,6 +311,23 @@ class HealthSystem(mesa.Model):
             new = np.minimum(1.0, k * (1 - npar.knowledge_decay) + gain)
             for m, v in zip(ms, new, strict=True):
                 m.knowledge = float(v)
+
+    def municipal_ties(self, agent):
+        """Municipalities of the agent's community tied to it, with the edges' attribute dicts
+        (cached until a project adds an edge in that community)."""
+        version = self._edge_version.get(agent.community, 0)
+        cached = self._tie_cache.get(agent)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        cands, edges = [], []
+        for nb, e in self.graph[self.node_of(agent)].items():
+            other = self._agent_at.get(nb)
+            if (other is not None and other.kind == "municipality"
+                    and other.community == agent.community):
+                cands.append(other)
+                edges.append(e)
+        self._tie_cache[agent] = (version, (cands, edges))
+        return cands, edges
 
     def _muni_edges(self, board):
         """Ties between a community's municipalities as index arrays (cached until the graph
