@@ -95,7 +95,7 @@ def plot_outcome_distributions(runs: pd.DataFrame, outcomes: list[str], arms: li
         pos = np.arange(len(arms))[::-1]
         ok = [i for i, d in enumerate(data) if d.size]
         if ok:
-            bp = ax.boxplot([data[i] for i in ok], positions=pos[ok], vert=False,
+            bp = ax.boxplot([data[i] for i in ok], positions=pos[ok], orientation="horizontal",
                             widths=0.6, whis=(QUANTILES[0] * 100, QUANTILES[1] * 100),
                             showfliers=False, patch_artist=True,
                             medianprops=dict(color="black", linewidth=1.6))
