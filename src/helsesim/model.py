@@ -398,10 +398,10 @@ class HealthSystem(mesa.Model):
     def collect(self) -> None:
         """Record the year's outcomes (years, communities, municipalities)."""
         snap = reporters.Snapshot(self)
-        self.year_row = reporters.outcomes(self, snap)
+        self.year_row = reporters.outcome_rows(self, snap, by_community=False)[0]
         self.datacollector.collect(self)
-        for key in self.boards:
-            self.datacollector.add_table_row("communities", reporters.outcomes(self, snap, key))
+        for row in reporters.outcome_rows(self, snap, by_community=True):
+            self.datacollector.add_table_row("communities", row)
 
     # -- tables ----------------------------------------------------------------------------------
     def years_table(self) -> pd.DataFrame:

@@ -17,119 +17,167 @@ def lead_class(project) -> str:
 
 
 class Snapshot:
-    """The state of every municipality, trust and tie as arrays, taken once per collection so
-    that national and per-community outcomes are cheap masks over the same arrays."""
+    """The state of every municipality, trust and tie as arrays, taken once per collection.
+
+    ``m_group``/``t_group``/``e_group`` give each municipality, trust and edge the index of its
+    community in ``keys`` (edges between two communities get -1), so that the outcomes of all
+    communities are computed in one grouped pass (:func:`outcome_rows`).
+    """
 
     def __init__(self, model) -> None:
-        ms = list(model.municipalities)
-        ts = list(model.trusts)
-        self.year = model.year
-        self.m_comm = np.array([m.community for m in ms])
+        self.keys = list(model.boards)
+        code = {k: i for i, k in enumerate(self.keys)}
+        boards = list(model.boards.values())
+        ms = [m for b in boards for m in b.municipalities]
+        self.m_group = np.array([code[m.community] for m in ms], dtype=np.int64)
+        self.t_group = np.arange(len(boards), dtype=np.int64)
         self.pop = np.array([m.population for m in ms], dtype=float)
-        self.size = np.array([m.size_class for m in ms])
+        self.size = np.array([SIZE_CLASSES.index(m.size_class) for m in ms], dtype=np.int64)
         self.benefit = np.array([m.benefit for m in ms], dtype=float)
         self.trust = np.array([m.trust for m in ms], dtype=float)
         self.knowledge = np.array([m.knowledge for m in ms], dtype=float)
         self.shift = np.array([m.shift_cost for m in ms], dtype=float)
         self.uncomp = np.array([m.uncompensated_shift for m in ms], dtype=float)
-        self.active = np.array([m.active_year == model.year for m in ms])
-        self.m_pos = np.round(np.array([m.positions for m in ms]))
-        self.m_filled = np.array([m.filled for m in ms], dtype=float)
-        self.t_comm = np.array([t.community for t in ts])
-        self.t_pos = np.round(np.array([t.positions for t in ts]))
-        self.t_filled = np.array([t.filled for t in ts], dtype=float)
-        self.transfers = np.array([t.transfers for t in ts])
-        comm_of = {model.node_of(a): a.community for a in [*ms, *ts]}
-        eu, ev, tie = [], [], []
+        self.active = np.array([m.active_year == model.year for m in ms], dtype=float)
+        self.m_pos = np.round(np.vstack([b.positions[1:] for b in boards]))
+        self.m_filled = np.vstack([b.filled[1:] for b in boards]).astype(float)
+        self.t_pos = np.round(np.vstack([b.positions[:1] for b in boards]))
+        self.t_filled = np.vstack([b.filled[:1] for b in boards]).astype(float)
+        self.transfers = np.array([b.trust.transfers for b in boards], dtype=float)
+        node_group = {model.node_of(a): code[a.community] for b in boards for a in b.employers}
+        eg, tie = [], []
         for u, v, e in model.graph.edges(data=True):
-            eu.append(comm_of[u])
-            ev.append(comm_of[v])
+            gu, gv = node_group[u], node_group[v]
+            eg.append(gu if gu == gv else -1)
             tie.append(e["tie"])
-        self.e_comm = np.where(np.array(eu) == np.array(ev), np.array(eu), "")
+        self.e_group = np.array(eg, dtype=np.int64)
         self.tie = np.array(tie, dtype=float)
 
 
-def _vac(pos, filled) -> float:
-    return metrics.vacancy_rate(pos, filled) if pos.sum() > 0 else float("nan")
+def _ratio(num, den):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _mean(x) -> float:
-    return float(x.mean()) if x.size else float("nan")
+def _state_columns(model, s: Snapshot, mg, tg, eg, n: int, boards_of) -> dict[str, np.ndarray]:
+    """State outcomes (cumulative benefit; current staff, trust, ties) for n groups."""
+    S = len(SIZE_CLASSES)
 
+    def bc(groups, values, size=n):
+        return np.bincount(groups, weights=values, minlength=size)
 
-def state_outcomes(model, snap: Snapshot, community: str | None = None) -> dict[str, float]:
-    """State at the time of collection (cumulative benefit; current staff, trust, ties)."""
-    s = snap
-    mm = np.ones(s.pop.size, bool) if community is None else s.m_comm == community
-    tm = np.ones(s.t_comm.size, bool) if community is None else s.t_comm == community
-    em = s.e_comm != "" if community is None else s.e_comm == community
-    boards = [b for k, b in model.boards.items() if community is None or k == community]
-    g, p, size = s.benefit[mm], s.pop[mm], s.size[mm]
-    out = dict(gini_benefit_per_capita=metrics.gini(g / p, p),
-               theil_benefit_per_capita=metrics.theil(g / p, p),
-               hoover_benefit=metrics.hoover(g, p),
-               small_representation_ratio=metrics.representation_ratio(g, p, size == "small"))
-    mpos, mfil, tpos, tfil = s.m_pos[mm], s.m_filled[mm], s.t_pos[tm], s.t_filled[tm]
-    out["vacancy_rate"] = _vac(np.concatenate([mpos, tpos]), np.concatenate([mfil, tfil]))
-    for c in SIZE_CLASSES:
-        out[f"vacancy_rate_{c}"] = _vac(mpos[size == c], mfil[size == c])
-    out["vacancy_rate_trust"] = _vac(tpos, tfil)
+    y = s.benefit / s.pop
+    out = dict(gini_benefit_per_capita=metrics.gini_by_group(y, s.pop, mg, n),
+               theil_benefit_per_capita=metrics.theil_by_group(y, s.pop, mg, n),
+               hoover_benefit=metrics.hoover_by_group(s.benefit, s.pop, mg, n),
+               small_representation_ratio=metrics.representation_ratio_by_group(
+                   s.benefit, s.pop, s.size == 0, mg, n))
+    mpos, mfil = s.m_pos.sum(axis=1), s.m_filled.sum(axis=1)
+    tpos, tfil = s.t_pos.sum(axis=1), s.t_filled.sum(axis=1)
+    pos_g, fil_g = bc(mg, mpos) + bc(tg, tpos), bc(mg, mfil) + bc(tg, tfil)
+    out["vacancy_rate"] = 1 - _ratio(fil_g, pos_g)
+    gs = mg * S + s.size
+    pos_gs = bc(gs, mpos, n * S).reshape(n, S)
+    fil_gs = bc(gs, mfil, n * S).reshape(n, S)
+    for c, name in enumerate(SIZE_CLASSES):
+        out[f"vacancy_rate_{name}"] = 1 - _ratio(fil_gs[:, c], pos_gs[:, c])
+    out["vacancy_rate_trust"] = 1 - _ratio(bc(tg, tfil), bc(tg, tpos))
     for j, prof in enumerate(("nurse", "doctor", "health_worker")):
-        out[f"vacancy_rate_{prof}"] = _vac(np.append(mpos[:, j], tpos[:, j]),
-                                           np.append(mfil[:, j], tfil[:, j]))
-    trust = s.trust[mm]
-    out["mean_trust"] = _mean(trust)
-    out["share_high_trust"] = _mean(trust >= 0.6)
-    out["decision_equity_sd"] = float(trust.std())
-    for c in SIZE_CLASSES:
-        out[f"mean_trust_{c}"] = _mean(trust[size == c])
-    out["mean_tie_strength"] = _mean(s.tie[em])
-    out["mean_knowledge"] = _mean(s.knowledge[mm])
-    out["task_transfers"] = int(s.transfers[tm].sum())
-    out["task_shift_cost"] = float(s.shift[mm].sum())
-    out["uncompensated_task_shift_cost"] = float(s.uncomp[mm].sum())
-    for c in SIZE_CLASSES:
-        pop = p[size == c].sum()
-        out[f"shift_burden_per_capita_{c}"] = (float(s.uncomp[mm][size == c].sum() / pop)
-                                               if pop else float("nan"))
-    out["influence_concentration"] = float(np.mean(
-        [metrics.concentration(list(b.weights.values())) for b in boards]))
-    infl = {c: 0.0 for c in LEAD_CLASSES}
-    for b in boards:
+        p = bc(mg, s.m_pos[:, j]) + bc(tg, s.t_pos[:, j])
+        f = bc(mg, s.m_filled[:, j]) + bc(tg, s.t_filled[:, j])
+        out[f"vacancy_rate_{prof}"] = 1 - _ratio(f, p)
+    cnt = bc(mg, None)
+    mean_t = _ratio(bc(mg, s.trust), cnt)
+    out["mean_trust"] = mean_t
+    out["share_high_trust"] = _ratio(bc(mg, (s.trust >= 0.6).astype(float)), cnt)
+    var = _ratio(bc(mg, s.trust ** 2), cnt) - mean_t ** 2
+    out["decision_equity_sd"] = np.sqrt(np.maximum(var, 0.0))
+    cnt_gs = bc(gs, None, n * S).reshape(n, S)
+    trust_gs = bc(gs, s.trust, n * S).reshape(n, S)
+    for c, name in enumerate(SIZE_CLASSES):
+        out[f"mean_trust_{name}"] = _ratio(trust_gs[:, c], cnt_gs[:, c])
+    ok = eg >= 0
+    out["mean_tie_strength"] = np.nan_to_num(_ratio(bc(eg[ok], s.tie[ok]), bc(eg[ok], None)))
+    out["mean_knowledge"] = _ratio(bc(mg, s.knowledge), cnt)
+    out["task_transfers"] = bc(tg, s.transfers)
+    out["task_shift_cost"] = bc(mg, s.shift)
+    out["uncompensated_task_shift_cost"] = bc(mg, s.uncomp)
+    unc_gs = bc(gs, s.uncomp, n * S).reshape(n, S)
+    pop_gs = bc(gs, s.pop, n * S).reshape(n, S)
+    for c, name in enumerate(SIZE_CLASSES):
+        out[f"shift_burden_per_capita_{name}"] = _ratio(unc_gs[:, c], pop_gs[:, c])
+    per_board = []
+    for b in model.boards.values():
+        infl = {c: 0.0 for c in LEAD_CLASSES}
         for a, w in b.weights.items():
             infl["trust" if a.kind == "trust" else a.size_class] += w / b.total_weight
-    for c in LEAD_CLASSES:
-        out[f"influence_share_{c}"] = infl[c] / max(len(boards), 1)
-    flows = [model.flows[b.community] for b in boards]
-    for k in ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
-              "trust_to_trust", "exits", "entrants_hired"):
-        out[f"moves_{k}"] = int(sum(getattr(f, k) for f in flows))
+        f = model.flows[b.community]
+        per_board.append([metrics.concentration(list(b.weights.values()))]
+                         + [infl[c] for c in LEAD_CLASSES]
+                         + [getattr(f, k) for k in FLOW_KEYS])
+    per_board = np.array(per_board, dtype=float)
+    bg = boards_of
+    nb = bc(bg, None)
+    out["influence_concentration"] = _ratio(bc(bg, per_board[:, 0]), nb)
+    for i, c in enumerate(LEAD_CLASSES):
+        out[f"influence_share_{c}"] = _ratio(bc(bg, per_board[:, 1 + i]), nb)
+    for i, k in enumerate(FLOW_KEYS):
+        out[f"moves_{k}"] = bc(bg, per_board[:, 1 + len(LEAD_CLASSES) + i]).astype(np.int64)
+    out["task_transfers"] = out["task_transfers"].astype(np.int64)
     return out
 
 
-def year_flow_outcomes(model, snap: Snapshot, community: str | None = None
-                       ) -> dict[str, float]:
-    """This year's new projects and participation."""
-    new = [pr for pr in model.new_projects if community is None or pr.community == community]
-    mm = np.ones(snap.pop.size, bool) if community is None else snap.m_comm == community
-    out = dict(budget=float(sum(b.budget for k, b in model.boards.items()
-                                if community is None or k == community)),
-               n_new_projects=len(new),
-               funded_amount=float(sum(pr.budget for pr in new)),
-               n_active_projects=sum(pr.status == "active" for pr in model.projects
-                                     if community is None or pr.community == community))
-    out["recruitment_share_new"] = (sum(pr.type == "recruitment" for pr in new) / len(new)
-                                    if new else float("nan"))
-    for c in SIZE_CLASSES:
-        out[f"participation_{c}"] = _mean(snap.active[mm][snap.size[mm] == c])
+FLOW_KEYS = ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
+             "trust_to_trust", "exits", "entrants_hired")
+
+
+def _flow_columns(model, s: Snapshot, mg, n: int, group_of_community) -> dict[str, np.ndarray]:
+    """This year's new projects and participation for n groups."""
+    S = len(SIZE_CLASSES)
+    budget, n_new, funded = np.zeros(n), np.zeros(n, np.int64), np.zeros(n)
+    n_active, n_rec = np.zeros(n, np.int64), np.zeros(n)
+    for key, b in model.boards.items():
+        budget[group_of_community[key]] += b.budget
+    for pr in model.new_projects:
+        g = group_of_community[pr.community]
+        n_new[g] += 1
+        funded[g] += pr.budget
+        n_rec[g] += pr.type == "recruitment"
+    for pr in model.projects:
+        if pr.status == "active":
+            n_active[group_of_community[pr.community]] += 1
+    out = dict(budget=budget, n_new_projects=n_new, funded_amount=funded,
+               n_active_projects=n_active, recruitment_share_new=_ratio(n_rec, n_new))
+    gs = mg * S + s.size
+    act = np.bincount(gs, weights=s.active, minlength=n * S).reshape(n, S)
+    cnt = np.bincount(gs, minlength=n * S).reshape(n, S)
+    for c, name in enumerate(SIZE_CLASSES):
+        out[f"participation_{name}"] = _ratio(act[:, c], cnt[:, c])
     return out
 
 
-def outcomes(model, snap: Snapshot, community: str | None = None) -> dict:
-    """The year row: of the whole scenario, or of one community."""
-    row = {"community": community} if community is not None else {}
-    return {**row, "year": model.year, **year_flow_outcomes(model, snap, community),
-            **state_outcomes(model, snap, community)}
+def outcome_rows(model, snap: Snapshot, by_community: bool) -> list[dict]:
+    """The year's outcome rows: one for the whole scenario, or one per community."""
+    s = snap
+    if by_community:
+        n, mg, tg, eg = len(s.keys), s.m_group, s.t_group, s.e_group
+        group_of = {k: i for i, k in enumerate(s.keys)}
+        labels = [{"community": k} for k in s.keys]
+    else:
+        n, mg, tg = 1, np.zeros_like(s.m_group), np.zeros_like(s.t_group)
+        eg = np.where(s.e_group >= 0, 0, -1)
+        group_of = {k: 0 for k in s.keys}
+        labels = [{}]
+    cols = {**_flow_columns(model, s, mg, n, group_of),
+            **_state_columns(model, s, mg, tg, eg, n, tg)}
+    rows = []
+    for i, label in enumerate(labels):
+        row = {**label, "year": model.year}
+        for k in YEAR_COLUMNS[1:]:
+            v = cols[k][i]
+            row[k] = int(v) if np.issubdtype(type(v), np.integer) else float(v)
+        rows.append(row)
+    return rows
 
 
 # DataCollector wants one callable per column: the model computes the year row once per
