@@ -134,6 +134,12 @@ def load_scenario(name: str, n_municipalities: int = 20, size_median: float = 53
                                population=pop.astype(int), x_km=x, y_km=y,
                                lon=x / 111.32 / np.cos(np.deg2rad(65.0)), lat=y / 110.57))
         return [Community("synthetic", "Synthetic", "Synthetic HF", df)], None
+    return _real_scenario(name)
+
+
+@lru_cache(maxsize=32)
+def _real_scenario(name: str):
+    """Communities and land pairs of a real-data scenario (deterministic, so cached)."""
     all_m = municipalities()
     if name == "norway":
         keys = community_names()

@@ -5,6 +5,8 @@ Pure functions over networkx; every random choice takes a seed drawn from the mo
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import networkx as nx
 import numpy as np
 
@@ -63,10 +65,20 @@ def _join_isolated(g: nx.Graph, ids, xy, params) -> None:
 
 
 def regional_groups(g: nx.Graph, ids: list[str], n_regions: int) -> list[list[str]]:
-    """Split a community's municipalities into regional groups (deterministic modularity)."""
+    """Split a community's municipalities into regional groups: greedy modularity on the
+    initial ties between them (deterministic; cached, since the same data give the same
+    groups)."""
     if len(ids) <= n_regions:
         return [[i] for i in ids]
-    sub = g.subgraph(ids)
+    edges = tuple(sorted(tuple(sorted(e)) for e in g.subgraph(ids).edges()))
+    return [list(c) for c in _modularity_groups(n_regions, tuple(ids), edges)]
+
+
+@lru_cache(maxsize=64)
+def _modularity_groups(n_regions: int, ids: tuple, edges: tuple) -> tuple:
+    sub = nx.Graph()
+    sub.add_nodes_from(ids)
+    sub.add_edges_from(edges)
     groups = nx.community.greedy_modularity_communities(sub, cutoff=n_regions,
                                                         best_n=n_regions)
-    return [sorted(c) for c in groups]
+    return tuple(tuple(sorted(c)) for c in groups)
