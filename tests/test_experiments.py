@@ -200,3 +200,12 @@ def test_report_on_a_folder_without_results(tmp_path):
     res = subprocess.run([*script("helsesim-report"), str(tmp_path)], capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 2 and "no results" in res.stderr
+
+
+def test_cli_reports_an_invalid_value_in_one_line(tmp_path):
+    res = subprocess.run([*script("helsesim"), "levers.compensation=3",
+                          f"hydra.run.dir={tmp_path / 'job'}"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert "levers.compensation: got 3.0" in res.stdout + res.stderr
+    assert "Traceback" not in res.stdout + res.stderr

@@ -14,12 +14,14 @@ folder per job under ``results/multirun/<time>/`` and gathers them at its root.
 from __future__ import annotations
 
 import logging
+import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, open_dict
 
+from helsesim.config import ConfigError
 from helsesim.experiment import CONF_DIR, restrict_to_design, run_experiment
 from helsesim.hydra_schema import register_configs
 
@@ -42,7 +44,11 @@ def main(cfg: DictConfig) -> None:
         # the jobs of a sweep are drawn together when the sweep is gathered
         with open_dict(cfg):
             cfg.experiment.figures = False
-    run_experiment(cfg, hc.runtime.output_dir, overrides=overrides)
+    try:
+        run_experiment(cfg, hc.runtime.output_dir, overrides=overrides)
+    except ConfigError as e:  # a value out of range: one clear line, not a traceback
+        log.error("invalid configuration: %s", e)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -198,6 +198,7 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
         raise ConfigError(f"experiment.n_jobs: got {exp.n_jobs}; allowed: -1 (all cores) or a "
                           "number of processes >= 1")
     base = sim_config(h)
+    validate(copy.deepcopy(base))  # an error in the job's own configuration names no arm
     changes = _arm_changes(exp)
     arm_configs: dict[str, SimConfig] = {}
     if not changes:  # one arm: the job's configuration, named after its design

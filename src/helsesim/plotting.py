@@ -322,7 +322,8 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
                           label=_wrap("health trust (drawn beside the largest municipality)", 28)))
     for wt in sorted({min(1.0, wmax), wmax}):
         handles.append(Line2D([], [], color="#303030", alpha=0.6, lw=float(width(wt)),
-                              label=f"tie: {wt:.2g} joint funded projects per run"))
+                              label=f"tie: {wt:.2g} joint funded project"
+                                    f"{'' if wt == 1 else 's'} per run"))
     fig.legend(handles=handles, loc="outside right upper", fontsize=8.5, labelspacing=1.2,
                borderpad=0.8)
     note = (note + " " if note else "") + (
