@@ -223,7 +223,7 @@ class ProjectParams:
     budget_per_partner: float = p(0.15, "share", "assumption", "Budget increase per partner.",
                                   lo=0.0)
     budget_sd: float = p(0.4, "log-sd", "assumption", "Spread of proposal budgets.", lo=0.0)
-    duration_weights: list = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
+    duration_weights: list[float] = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
                                "Distribution of project duration.")
     implement_intercept: float = p(-1.5, "logit", "seed 002: many end before implementation "
                                    "(P7)", "Implementation chance at zero anchoring.")
