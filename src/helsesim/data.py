@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -107,6 +107,18 @@ class Community:
     name: str
     trust_name: str
     municipalities: pd.DataFrame  # municipality_id, name, population, x_km, y_km, lon, lat
+
+    @cached_property
+    def rows(self) -> list:
+        """The municipalities as plain named tuples (cheap to iterate in every run)."""
+        return list(self.municipalities.itertuples(index=False, name="MunicipalityRow"))
+
+    @cached_property
+    def hospital_km(self) -> np.ndarray:
+        """Distance of each municipality to the largest one, where the hospital lies (km)."""
+        xy = self.municipalities[["x_km", "y_km"]].to_numpy(float)
+        hub = xy[int(np.argmax(self.municipalities["population"].to_numpy()))]
+        return np.hypot(*(xy - hub).T)
 
 
 def _project_km(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

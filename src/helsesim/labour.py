@@ -61,27 +61,31 @@ def labour_year(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     from_trust = movers[is_trust].sum(axis=0)
     from_muni = movers[~is_trust].sum(axis=0)
     new = rng.poisson(lp.inflow_rate * positions.sum(axis=0))
-    pull = np.exp(lp.choice_sensitivity * rel)
+    pull = np.exp(lp.choice_sensitivity * rel)[:, None]
+    seekers = from_trust + from_muni + new
+    hires = np.zeros((n, k), dtype=np.int64)
+    uniform = np.full(n, 1.0 / n)
+    for _ in range(3):  # a few rounds: seekers not placed try the remaining vacancies
+        vac = cap - filled - hires
+        w = vac * pull
+        tot = w.sum(axis=0)
+        live = (seekers > 0) & (tot > 0)
+        if not live.any():
+            break
+        pvals = np.array([w[:, j] / tot[j] if live[j] else uniform for j in range(k)])
+        draw = rng.multinomial(np.where(live, seekers, 0), pvals).T  # all professions at once
+        got = np.minimum(draw, vac)
+        hires += got
+        seekers = seekers - got.sum(axis=0)
+    filled = filled + hires
     for j in range(k):
-        seekers = int(from_trust[j] + from_muni[j] + new[j])
-        hires = np.zeros(n, dtype=np.int64)
-        for _ in range(3):  # a few rounds: seekers not placed try the remaining vacancies
-            vac = cap[:, j] - filled[:, j] - hires
-            w = vac * pull
-            if seekers <= 0 or w.sum() <= 0:
-                break
-            draw = rng.multinomial(seekers, w / w.sum())
-            got = np.minimum(draw, vac)
-            hires += got
-            seekers -= int(got.sum())
-        filled[:, j] += hires
-        total = int(hires.sum())
+        total = int(hires[:, j].sum())
         if total == 0:
             continue
         # who was hired, by origin: a draw without replacement from the pool's composition
         pool = np.array([from_trust[j], from_muni[j], new[j]], dtype=np.int64)
         by_origin = rng.multivariate_hypergeometric(pool, total)
-        to_trust = int(hires[is_trust].sum())
+        to_trust = int(hires[is_trust, j].sum())
         # which of the hired went to the trust: again a draw without replacement, so that the
         # flows into each employer type add up to its hires
         into_trust = rng.multivariate_hypergeometric(by_origin, to_trust)

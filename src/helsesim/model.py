@@ -73,9 +73,9 @@ class HealthSystem(mesa.Model):
         self.projects: list = []
         self.flows: dict[str, Flows] = {c.key: Flows() for c in self.communities}
         self.new_projects: list = []
+        self._municipality_years: list[dict] = []  # agent-level data, one dict of columns a year
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters.MODEL_REPORTERS,
-            agenttype_reporters={Municipality: reporters.MUNICIPALITY_REPORTERS},
             tables={"communities": reporters.COMMUNITY_COLUMNS},
         )
         self.collect()
@@ -103,18 +103,15 @@ class HealthSystem(mesa.Model):
         return {k: total * v / s for k, v in w.items()}
 
     def _build_community(self, comm, budget: float) -> None:
-        df = comm.municipalities
-        hub = df.loc[df["population"].idxmax()]  # the hospital lies in the largest municipality
-        hosp = np.hypot(df["x_km"] - hub["x_km"], df["y_km"] - hub["y_km"]).to_numpy()
         munis = []
-        for i, row in enumerate(df.itertuples(index=False)):
-            m = Municipality(self, self.grid[row.municipality_id], comm.key, row, hosp[i], self.p)
+        for row, km in zip(comm.rows, comm.hospital_km.tolist(), strict=True):
+            m = Municipality(self, self.grid[row.municipality_id], comm.key, row, km, self.p)
             self._agent_at[row.municipality_id] = m
             munis.append(m)
         t = HealthTrust(self, self.grid[trust_node(comm.key)], comm.key, comm.trust_name,
-                        int(df["population"].sum()), self.p)
+                        sum(m.population for m in munis), self.p)
         self._agent_at[trust_node(comm.key)] = t
-        regions = regional_groups(self.graph, df["municipality_id"].tolist(),
+        regions = regional_groups(self.graph, [m.municipality_id for m in munis],
                                   self.p.board.n_regions)
         board = CollaborativeBoard(self, comm.key, t, munis, regions, budget, self.rng_init)
         self.boards[comm.key] = board
@@ -398,6 +395,7 @@ class HealthSystem(mesa.Model):
     def collect(self) -> None:
         """Record the year's outcomes (years, communities, municipalities)."""
         snap = reporters.Snapshot(self)
+        self._municipality_years.append(reporters.municipality_columns(self, snap))
         self.year_row = reporters.outcome_rows(self, snap, by_community=False)[0]
         self.datacollector.collect(self)
         for row in reporters.outcome_rows(self, snap, by_community=True):
@@ -409,9 +407,7 @@ class HealthSystem(mesa.Model):
         return df
 
     def municipalities_table(self) -> pd.DataFrame:
-        df = self.datacollector.get_agenttype_vars_dataframe(Municipality).reset_index()
-        df = df.drop(columns=["Step", "AgentID"])
-        return df.sort_values(["year", "municipality_id"], kind="stable").reset_index(drop=True)
+        return reporters.municipalities_frame(self._municipality_years)
 
     def communities_table(self) -> pd.DataFrame:
         return self.datacollector.get_table_dataframe("communities")

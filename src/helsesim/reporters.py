@@ -39,7 +39,8 @@ class Snapshot:
         self.shift = np.array([m.shift_cost for m in ms], dtype=float)
         self.uncomp = np.array([m.uncompensated_shift for m in ms], dtype=float)
         self.active = np.array([m.active_year == model.year for m in ms], dtype=float)
-        self.m_pos = np.round(np.vstack([b.positions[1:] for b in boards]))
+        self.m_unrounded_pos = np.vstack([b.positions[1:] for b in boards])
+        self.m_pos = np.round(self.m_unrounded_pos)
         self.m_filled = np.vstack([b.filled[1:] for b in boards]).astype(float)
         self.t_pos = np.round(np.vstack([b.positions[:1] for b in boards]))
         self.t_filled = np.vstack([b.filled[:1] for b in boards]).astype(float)
@@ -210,39 +211,57 @@ MODEL_REPORTERS = {c: _reporter(c) for c in YEAR_COLUMNS}
 COMMUNITY_COLUMNS = ["community"] + YEAR_COLUMNS
 
 
-MUNICIPALITY_REPORTERS = {
-    "year": lambda a: a.model.year,
-    "municipality_id": "municipality_id",
-    "name": "name",
-    "community": "community",
-    "population": "population",
-    "size_class": "size_class",
-    "capacity": "capacity",
-    "anchoring": "anchoring",
-    "experience": "experience",
-    "trust": "trust",
-    "knowledge": "knowledge",
-    "service_level": "service_level",
-    "services_taken": "services_taken",
-    "shift_cost": "shift_cost",
-    "shift_compensation": "shift_compensation",
-    "benefit": "benefit",
-    "benefit_per_capita": lambda a: a.benefit / a.population,
-    "realised_benefit": "realised_benefit",
-    "projects_led": "projects_led",
-    "projects_joined": "projects_joined",
-    "active": lambda a: a.active_year == a.model.year,
-    "seats": "seats",
-    "voice": "voice",
-    "attractiveness": lambda a: a.attractiveness(a.model.p.labour),
-    "vacancy_rate": "vacancy_share",
-    "positions_nurse": lambda a: float(a.positions[0]),
-    "positions_doctor": lambda a: float(a.positions[1]),
-    "positions_health_worker": lambda a: float(a.positions[2]),
-    "filled_nurse": lambda a: int(a.filled[0]),
-    "filled_doctor": lambda a: int(a.filled[1]),
-    "filled_health_worker": lambda a: int(a.filled[2]),
+#: Columns of the municipalities table (one row per municipality per year) and their dtypes.
+MUNICIPALITY_COLUMNS = {
+    "year": "int64", "municipality_id": "object", "name": "object", "community": "object",
+    "population": "int64", "size_class": "object", "capacity": "float64",
+    "anchoring": "float64", "experience": "int64", "trust": "float64", "knowledge": "float64",
+    "service_level": "float64", "services_taken": "int64", "shift_cost": "float64",
+    "shift_compensation": "float64", "benefit": "float64", "benefit_per_capita": "float64",
+    "realised_benefit": "float64", "projects_led": "int64", "projects_joined": "int64",
+    "active": "bool", "seats": "int64", "voice": "float64", "attractiveness": "float64",
+    "vacancy_rate": "float64", "positions_nurse": "float64", "positions_doctor": "float64",
+    "positions_health_worker": "float64", "filled_nurse": "int64", "filled_doctor": "int64",
+    "filled_health_worker": "int64",
 }
+
+
+def municipality_columns(model, snap: Snapshot) -> dict[str, np.ndarray]:
+    """This year's state of every municipality as columns (agent-level data kept as arrays:
+    cheaper than one reporter call per agent and column)."""
+    ms = [m for b in model.boards.values() for m in b.municipalities]
+    lp = model.p.labour
+    pos, filled = snap.m_unrounded_pos, snap.m_filled
+
+    def col(attr):
+        return [getattr(m, attr) for m in ms]
+
+    return {
+        "year": np.full(len(ms), model.year), "municipality_id": col("municipality_id"),
+        "name": col("name"), "community": col("community"), "population": snap.pop,
+        "size_class": col("size_class"), "capacity": col("capacity"),
+        "anchoring": col("anchoring"), "experience": col("experience"), "trust": snap.trust,
+        "knowledge": snap.knowledge, "service_level": col("service_level"),
+        "services_taken": col("services_taken"), "shift_cost": snap.shift,
+        "shift_compensation": col("shift_compensation"), "benefit": snap.benefit,
+        "benefit_per_capita": snap.benefit / snap.pop,
+        "realised_benefit": col("realised_benefit"), "projects_led": col("projects_led"),
+        "projects_joined": col("projects_joined"), "active": snap.active.astype(bool),
+        "seats": col("seats"), "voice": col("voice"),
+        "attractiveness": [m.attractiveness(lp) for m in ms],
+        "vacancy_rate": col("vacancy_share"), "positions_nurse": pos[:, 0],
+        "positions_doctor": pos[:, 1], "positions_health_worker": pos[:, 2],
+        "filled_nurse": filled[:, 0], "filled_doctor": filled[:, 1],
+        "filled_health_worker": filled[:, 2],
+    }
+
+
+def municipalities_frame(years: list[dict]) -> pd.DataFrame:
+    """The municipalities table from the yearly columns, sorted by year and municipality."""
+    df = pd.DataFrame({c: np.concatenate([np.asarray(y[c], dtype=object if t == "object"
+                                                     else t) for y in years])
+                       for c, t in MUNICIPALITY_COLUMNS.items()})
+    return df.sort_values(["year", "municipality_id"], kind="stable").reset_index(drop=True)
 
 
 def projects_frame(model) -> pd.DataFrame:
