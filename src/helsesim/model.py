@@ -65,6 +65,7 @@ class HealthSystem(mesa.Model):
         self._agent_at: dict = {}
         self._edge_cache: dict = {}
         self._tie_cache: dict = {}
+        self._moved_ties: dict = {}  # (u, v) -> edge attributes of ties off their base
         self._edge_version: dict = {}  # community -> edges added by projects
         self.boards: dict[str, CollaborativeBoard] = {}
         budgets = self._community_budgets()
@@ -377,8 +378,10 @@ class HealthSystem(mesa.Model):
                     self._edge_version[c] = self._edge_version.get(c, 0) + 1
         base = {"neighbour": npar.tie_neighbour, "distance": npar.tie_neighbour,
                 "trust": npar.tie_trust, "project": 0.0}
-        for u, v, e in self.graph.edges(data=True):
-            key = (u, v) if u <= v else (v, u)
+        # only ties that joint work ever moved off their base change: the others stay at base
+        for key in joint:
+            self._moved_ties.setdefault(key, self.graph.edges[key])
+        for key, e in self._moved_ties.items():
             w = e["tie"] - npar.tie_decay * (e["tie"] - base[e["kind"]])
             n = joint.get(key, 0)
             if n:

@@ -213,8 +213,8 @@ COMMUNITY_COLUMNS = ["community"] + YEAR_COLUMNS
 
 #: Columns of the municipalities table (one row per municipality per year) and their dtypes.
 MUNICIPALITY_COLUMNS = {
-    "year": "int64", "municipality_id": "object", "name": "object", "community": "object",
-    "population": "int64", "size_class": "object", "capacity": "float64",
+    "year": "int64", "municipality_id": "str", "name": "str", "community": "str",
+    "population": "int64", "size_class": "str", "capacity": "float64",
     "anchoring": "float64", "experience": "int64", "trust": "float64", "knowledge": "float64",
     "service_level": "float64", "services_taken": "int64", "shift_cost": "float64",
     "shift_compensation": "float64", "benefit": "float64", "benefit_per_capita": "float64",
@@ -258,8 +258,8 @@ def municipality_columns(model, snap: Snapshot) -> dict[str, np.ndarray]:
 
 def municipalities_frame(years: list[dict]) -> pd.DataFrame:
     """The municipalities table from the yearly columns, sorted by year and municipality."""
-    df = pd.DataFrame({c: np.concatenate([np.asarray(y[c], dtype=object if t == "object"
-                                                     else t) for y in years])
+    df = pd.DataFrame({c: ([v for y in years for v in y[c]] if t == "str"  # text columns
+                           else np.concatenate([np.asarray(y[c], dtype=t) for y in years]))
                        for c, t in MUNICIPALITY_COLUMNS.items()})
     return df.sort_values(["year", "municipality_id"], kind="stable").reset_index(drop=True)
 
@@ -287,11 +287,11 @@ def projects_frame(model) -> pd.DataFrame:
 
 #: Columns of the projects table and their dtypes (also when no project was funded).
 PROJECT_COLUMNS = {
-    "project_id": "int64", "community": "object", "year": "int64", "stream": "object",
-    "type": "object", "lead_id": "object", "lead_name": "object", "lead_class": "object",
-    "partners": "object", "n_partners": "int64", "n_municipalities": "int64",
+    "project_id": "int64", "community": "str", "year": "int64", "stream": "str",
+    "type": "str", "lead_id": "str", "lead_name": "str", "lead_class": "str",
+    "partners": "str", "n_partners": "int64", "n_municipalities": "int64",
     "trust_party": "bool", "budget": "float64", "duration": "int64", "end_year": "int64",
-    "quality": "float64", "score": "float64", "status": "object", "survives": "bool",
+    "quality": "float64", "score": "float64", "status": "str", "survives": "bool",
     "benefit_trust": "float64", "benefit_municipalities": "float64", "n_first_timers": "int64",
 }
 
