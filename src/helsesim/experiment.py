@@ -20,14 +20,19 @@ import atexit
 import contextlib
 import copy
 import dataclasses
+import importlib.util
 import logging
 import math
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,14 +41,17 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from helsesim import results
+from helsesim import preflight, results
 from helsesim.config import ConfigError, SimConfig, validate
+from helsesim.data import DataError
 from helsesim.hydra_schema import HelsesimConfig, register_configs
 
 log = logging.getLogger(__name__)
 
 #: The Hydra configuration folder of a source checkout (``pip install -e .``).
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+#: Where the runs of a job go (``experiment.backend``).
+BACKENDS = ("local", "ray")
 
 
 # --- configuration --------------------------------------------------------------------------------
@@ -129,6 +137,8 @@ class RunSpec:
     seed: int
     root_seed: int
     config: SimConfig = field(repr=False)
+    #: The run's inputs as columns of the runs table (:func:`results.flat_inputs`).
+    inputs: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> dict:
@@ -192,6 +202,13 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     """
     h = to_schema(cfg)
     exp = h.experiment
+    preflight.check_data()
+    if exp.backend not in BACKENDS:
+        raise ConfigError(f"experiment.backend: got {exp.backend!r}; allowed: "
+                          f"{', '.join(BACKENDS)}")
+    if exp.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("experiment.backend=ray: Ray is not installed; install it with "
+                          "pip install 'helsesim[ray]'")
     if exp.n_seeds < 1:
         raise ConfigError(f"experiment.n_seeds: got {exp.n_seeds}; allowed: >= 1")
     if exp.n_jobs == 0 or exp.n_jobs < -1:
@@ -225,15 +242,36 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     seeds = [h.seed + i for i in range(exp.n_seeds)]
     runs = []
     for arm in arms:
+        inputs = results.flat_inputs(arm_configs[arm])
         for i, s in enumerate(seeds):
             c = copy.deepcopy(arm_configs[arm])
             c.seed = s
-            runs.append(RunSpec(len(runs), exp.name, arm, i, s, h.seed, c))
+            runs.append(RunSpec(len(runs), exp.name, arm, i, s, h.seed, c,
+                                {**inputs, "seed": s}))
     return Plan(exp.name, arms, arm_configs, changes, baseline, list(exp.outcomes), seeds,
                 runs, h)
 
 
 # --- execution ---------------------------------------------------------------------------------
+
+#: Most runs in one chunk: the unit sent to a worker and saved as one part (a killed job loses
+#: at most the chunks in flight).
+MAX_CHUNK = 50
+#: Test hook (documented in experiments/README.md): comma-separated run ids that raise instead
+#: of running, to test how failed runs are recorded and reported. Unset in normal use.
+FAIL_RUNS_ENV = "HELSESIM_TEST_FAIL_RUNS"
+#: How often a local worker pool that lost a process (killed, out of memory) is restarted
+#: before the job stops (its finished chunks are kept: rerun the command to resume).
+POOL_RESTARTS = 3
+
+
+class SweepFailed(RuntimeError):
+    """Every run of a job failed (the runs table with their tracebacks is written)."""
+
+
+class SweepInterrupted(RuntimeError):
+    """Workers kept dying; the finished runs are saved and the same command resumes."""
+
 
 def resolve_n_jobs(n_jobs: int, n_runs: int) -> int:
     """Worker processes to use: -1 = every core this process may use; never more than runs."""
@@ -279,43 +317,154 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_one(spec: RunSpec) -> dict:
+def _failing_runs() -> set[int]:
+    value = os.environ.get(FAIL_RUNS_ENV, "")
+    return {int(v) for v in value.split(",") if v.strip()}
+
+
+def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
     """Run one configuration; a failure is recorded as data (status, traceback), so one bad
     run does not end the other runs of a sweep."""
     from helsesim.api import run_config
 
     try:
+        if spec.run_id in fail:
+            raise RuntimeError(f"run {spec.run_id} failed on purpose ({FAIL_RUNS_ENV})")
         res = run_config(spec.config)
     except Exception:  # noqa: BLE001 - recorded in the runs table and reported
-        return results.failed_run(spec.key, spec.config, traceback.format_exc())
-    return results.tidy_run(spec.key, spec.config, res)
+        return results.failed_run(spec.key, spec.config, traceback.format_exc(), spec.inputs)
+    return results.tidy_run(spec.key, spec.config, res, spec.inputs)
 
 
-def execute(runs: list[RunSpec], n_jobs: int = -1, chunk_size: int = 0, progress: bool = True,
-            desc: str = "runs") -> list[dict]:
-    """Run every spec, in worker processes when ``n_jobs != 1``; outputs in run order."""
-    workers = resolve_n_jobs(n_jobs, len(runs))
+def run_chunk(specs: list[RunSpec], parts_dir: str | None = None):
+    """Run a chunk of runs; with ``parts_dir`` save them as one part and return its
+    :class:`~helsesim.results.PartInfo`, else return the outputs (for a remote worker whose
+    disk the driver may not see)."""
+    fail = frozenset(_failing_runs())
+    outputs = [run_one(s, fail) for s in specs]
+    if parts_dir is None:
+        return outputs
+    return results.write_part(Path(parts_dir), outputs)
+
+
+def make_chunks(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
+    """Chunks of at most ``size`` runs with consecutive run ids (so the parts of a job never
+    interleave, whatever ran before a resume)."""
+    chunks: list[list[RunSpec]] = []
+    for spec in sorted(runs, key=lambda s: s.run_id):
+        last = chunks[-1] if chunks else None
+        if last and len(last) < size and last[-1].run_id + 1 == spec.run_id:
+            last.append(spec)
+        else:
+            chunks.append([spec])
+    return chunks
+
+
+def chunk_size_for(n_runs: int, workers: int, chunk_size: int = 0) -> int:
+    """Runs per chunk: ``chunk_size``, or about four chunks per worker, at most MAX_CHUNK."""
+    return chunk_size or max(1, min(MAX_CHUNK, math.ceil(n_runs / (workers * 4))))
+
+
+def _execute_local(chunks, parts_dir: Path, workers: int, done) -> None:
+    if workers == 1:
+        for c in chunks:
+            done(run_chunk(c, str(parts_dir)))
+        return
+    todo = {c[0].run_id: c for c in chunks}
+    for attempt in range(POOL_RESTARTS + 1):
+        pool = _pool(workers)
+        futures = {pool.submit(run_chunk, c, str(parts_dir)): k for k, c in todo.items()}
+        try:
+            for fut in as_completed(futures):
+                done(fut.result())
+                del todo[futures[fut]]
+            return
+        except BrokenProcessPool:
+            shutdown_pools()
+            if attempt < POOL_RESTARTS:
+                log.warning("a worker process died (killed or out of memory); restarting the "
+                            "workers for the %d unfinished chunks", len(todo))
+    raise SweepInterrupted(f"worker processes kept dying ({POOL_RESTARTS + 1} times); the "
+                           f"finished runs are saved in {parts_dir}: run the same command "
+                           "again to finish the missing ones")
+
+
+def _ray(address: str | None, workers: int):
+    """Ray, connected to ``address`` or to a local instance on 127.0.0.1 started here."""
+    if address is None:  # a local instance: this machine only, no usage report
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    if not ray.is_initialized():
+        if address is None:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     _node_ip_address="127.0.0.1")
+        else:
+            ray.init(address=address, log_to_driver=False)
+    return ray
+
+
+def _execute_ray(chunks, parts_dir: Path, address: str | None, workers: int, done) -> None:
+    """Each chunk is a Ray task that returns its tables; the driver saves them as parts, so the
+    workers need no shared disk. Ray reruns a task whose worker was lost."""
+    ray = _ray(address, workers)
+    task = ray.remote(max_retries=3)(run_chunk)
+    pending = {task.remote(c): c for c in chunks}
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                pending.pop(ref)
+                done(results.write_part(parts_dir, ray.get(ref)))
+    except ray.exceptions.RayError as e:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise SweepInterrupted(f"the Ray cluster lost a task ({type(e).__name__}: "
+                               f"{str(e).splitlines()[0]}); the finished runs are saved in "
+                               f"{parts_dir}: run the same command again to finish the missing "
+                               "ones") from e
+
+
+def cluster_workers(backend: str, n_jobs: int, n_runs: int, address: str | None) -> int:
+    """Processes that will run the job: local cores, or the CPUs of the Ray cluster."""
+    if backend == "ray" and address is not None:
+        ray = _ray(address, 1)
+        return max(1, min(int(ray.cluster_resources().get("CPU", 1)), n_runs))
+    return resolve_n_jobs(n_jobs, n_runs)
+
+
+def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: int = 0,
+            progress: bool = True, desc: str = "runs", backend: str = "local",
+            ray_address: str | None = None) -> list[results.PartInfo]:
+    """Run every spec and save each chunk of runs as a part under ``parts_dir`` as it
+    finishes: in this process (``n_jobs=1``), in local worker processes, or on Ray."""
+    workers = cluster_workers(backend, n_jobs, len(runs), ray_address)
+    chunks = make_chunks(runs, chunk_size_for(len(runs), workers, chunk_size))
     bar = tqdm(total=len(runs), desc=desc, unit="run", disable=not progress, file=sys.stderr,
                mininterval=0.5, dynamic_ncols=True)
-    outputs = []
+    infos: list[results.PartInfo] = []
+
+    def done(info: results.PartInfo) -> None:
+        infos.append(info)
+        bar.update(len(info.run_ids))
+
     with bar:
-        if workers == 1:
-            for spec in runs:
-                outputs.append(run_one(spec))
-                bar.update()
+        if backend == "ray":
+            _execute_ray(chunks, parts_dir, ray_address, workers, done)
         else:
-            chunk = chunk_size or max(1, math.ceil(len(runs) / (workers * 4)))
-            for out in _pool(workers).map(run_one, runs, chunksize=chunk):
-                outputs.append(out)
-                bar.update()
-    return sorted(outputs, key=lambda o: o["runs"]["run_id"])
+            _execute_local(chunks, parts_dir, workers, done)
+    return infos
 
 
 @dataclass
 class ExperimentResult:
-    """Tables of an experiment, its plan and manifest, and where they were written."""
+    """Tables of an experiment, its plan and manifest, and where they were written.
 
-    tables: dict[str, pd.DataFrame]
+    With a job folder, ``tables`` reads each table from it when first used.
+    """
+
+    tables: Mapping[str, pd.DataFrame]
     plan: Plan
     manifest: dict
     out_dir: Path | None = None
@@ -326,11 +475,24 @@ class ExperimentResult:
         return runs[runs["status"] != "ok"]
 
 
+def failure_message(n_failed: int, n_runs: int, where: str = "runs.parquet") -> str:
+    """The one line that reports failed runs."""
+    return (f"{n_failed} of {n_runs} runs failed; see the status and error columns of "
+            f"{where}")
+
+
 def run_experiment(cfg: DictConfig | HelsesimConfig, out_dir: str | Path | None = None, *,
                    command: list[str] | None = None, overrides: list[str] | None = None
                    ) -> ExperimentResult:
     """Run an experiment and, if ``out_dir`` is given, write its tables, manifest, figures and
     summary.md there.
+
+    Every chunk of finished runs is saved at once under ``out_dir/parts/``; the tables are
+    assembled from the parts at the end, streamed, so memory does not grow with the sweep. If
+    the job is stopped (killed, out of memory, a lost Ray worker), the same call or command
+    on the same folder runs only the missing runs and gives the same tables. A folder with
+    results of another helsesim version or configuration is refused before any run, unless
+    ``experiment.overwrite`` is set.
 
     Args:
         cfg: a configuration composed from ``conf/`` (:func:`compose_config`) or a
@@ -341,52 +503,159 @@ def run_experiment(cfg: DictConfig | HelsesimConfig, out_dir: str | Path | None 
 
     Raises:
         ConfigError: the experiment or one of its arms is invalid (before any run).
-        RuntimeError: every run failed (the first traceback is in the message).
+        DataError: the shipped data are corrupt or were edited (before any run).
+        ResultsConflict: ``out_dir`` holds results of another version or configuration, or
+            another process is filling it (before any run; nothing is touched).
+        SweepFailed: every run failed (the runs table with the tracebacks is written).
     """
     t0 = time.perf_counter()
     plan = plan_experiment(cfg)
+    if out_dir is None:
+        with tempfile.TemporaryDirectory(prefix="helsesim-") as tmp:
+            res = _run_in_folder(plan, Path(tmp), t0, command, overrides, report=False)
+            res.tables = {k: res.tables[k] for k in res.tables}  # read before tmp goes
+            res.out_dir = None
+            return res
+    out = Path(out_dir)
+    with preflight.FolderLock(out):
+        return _run_in_folder(plan, out, t0, command, overrides, report=True)
+
+
+def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report: bool
+                   ) -> ExperimentResult:
     exp = plan.config.experiment
-    workers = resolve_n_jobs(exp.n_jobs, len(plan.runs))
-    log.info("%s: %d arms x %d seeds = %d runs of %s, %d years, on %d process%s",
+    identity = preflight.job_identity(plan)
+    config = preflight.manifest_config(plan)
+    state = preflight.check_job_folder(out, identity, config, exp.overwrite)
+    if state == "complete":
+        log.info("%s: %s already holds every run of this job; nothing to run", plan.name, out)
+        tables = results.JobTables(out)
+        return ExperimentResult(tables, plan, results.read_manifest(out), out)
+    seeds = [dict(replicate=i, seed=s) for i, s in enumerate(plan.seeds)]
+    timings: dict = {}
+    manifest = results.build_manifest(config, plan.info(), seeds, command=command,
+                                      overrides=overrides)
+    manifest.update(identity=identity, status="running", timings_s=timings)
+    results.write_manifest(out, manifest)
+    parts_dir = out / results.PARTS
+    done = {i for ids in results.committed_parts(parts_dir).values() for i in ids}
+    missing = [r for r in plan.runs if r.run_id not in done]
+    workers = cluster_workers(exp.backend, exp.n_jobs, max(1, len(missing)), exp.ray_address)
+    log.info("%s: %d arms x %d seeds = %d runs of %s, %d years, on %d %s%s",
              plan.name, len(plan.arms), len(plan.seeds), len(plan.runs),
              plan.info()["scenario"], plan.info()["years"], workers,
-             "" if workers == 1 else "es")
-    outputs = execute(plan.runs, exp.n_jobs, exp.chunk_size, exp.progress, desc=plan.name)
-    t_runs = time.perf_counter() - t0
-    tables = results.assemble(outputs)
-    failed = tables["runs"][tables["runs"]["status"] != "ok"]
-    if len(failed) == len(tables["runs"]):
-        raise RuntimeError(f"all {len(failed)} runs failed; the first:\n{failed['error'].iloc[0]}")
+             "Ray workers" if exp.backend == "ray" else
+             ("process" if workers == 1 else "processes"),
+             f" (resuming: {len(done)} runs already done)" if done else "")
+    if missing:
+        execute(missing, parts_dir, exp.n_jobs, exp.chunk_size, exp.progress, plan.name,
+                exp.backend, exp.ray_address)
+    timings.update(runs=round(time.perf_counter() - t0, 3), workers=workers)
+    results.assemble_parts(parts_dir, out, [r.run_id for r in plan.runs])
+    tables = results.JobTables(out)
+    runs = tables["runs"]
+    failed = runs[runs["status"] != "ok"]
+    manifest["n_failed"] = len(failed)
+    if len(failed) == len(runs):
+        manifest["status"] = "complete"
+        results.write_manifest(out, manifest)
+        shutil.rmtree(parts_dir, ignore_errors=True)
+        raise SweepFailed(f"all {len(failed)} runs failed; the first:\n{failed['error'].iloc[0]}")
     if len(failed):
-        log.error("%d of %d runs failed (see the `error` column of runs.parquet); the first:\n%s",
-                  len(failed), len(tables["runs"]), failed["error"].iloc[0])
-    unknown = [o for o in plan.outcomes if o not in tables["runs"]]
+        log.error("%s; the first:\n%s", failure_message(len(failed), len(runs)),
+                  failed["error"].iloc[0])
+    unknown = [o for o in plan.outcomes if o not in runs]
     if unknown:
         raise ConfigError(f"experiment.outcomes: unknown {unknown}; allowed: the keys of "
                           "Result.summary, e.g. gini_benefit_per_capita, vacancy_rate")
-    tables["summary"] = results.summarise(tables["runs"], plan.outcomes, plan.arms)
-    tables["differences"] = results.paired_differences(tables["runs"], plan.outcomes,
-                                                       plan.arms, plan.baseline)
-    seeds = [dict(replicate=i, seed=s) for i, s in enumerate(plan.seeds)]
-    timings = {"runs": round(t_runs, 3), "workers": workers}
-    manifest = results.build_manifest(dataclasses.asdict(plan.config), plan.info(), seeds,
-                                      command=command, overrides=overrides, timings=timings)
-    res = ExperimentResult(tables, plan, manifest)
-    if out_dir is not None:
-        from helsesim import report
+    summary = results.summarise(runs, plan.outcomes, plan.arms)
+    differences = results.paired_differences(runs, plan.outcomes, plan.arms, plan.baseline)
+    results.write_tables(out, {"summary": summary, "differences": differences})
+    manifest["status"] = "complete"
+    results.write_manifest(out, manifest)
+    shutil.rmtree(parts_dir, ignore_errors=True)
+    res = ExperimentResult(tables, plan, manifest, out)
+    if report:
+        from helsesim import report as reporting
 
-        out = Path(out_dir)
-        results.write_tables(out, tables)
-        results.write_manifest(out, manifest)
         t1 = time.perf_counter()
-        report.make_report(out, tables, manifest, figures=exp.figures)
+        reporting.make_report(out, tables, manifest, figures=exp.figures)
         timings["report"] = round(time.perf_counter() - t1, 3)
         timings["total"] = round(time.perf_counter() - t0, 3)
         results.write_manifest(out, manifest)
-        res.out_dir = out
         log.info("%s: wrote tables, figures and summary.md to %s in %.1f s", plan.name, out,
                  timings["total"])
     return res
+
+
+# --- multiruns ----------------------------------------------------------------------------------
+
+def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
+    """The task overrides of every job of a multirun, in job order, for Hydra's basic sweeper
+    (None for another sweeper, whose jobs are not known in advance)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    sweeper = config.hydra.sweeper
+    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        return None
+    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    try:
+        parsed = OverridesParser.create().parse_overrides(
+            [*params, *config.hydra.overrides.task])
+        return BasicSweeper.split_arguments(parsed, None)[0]
+    except Exception:  # noqa: BLE001 - a sweep syntax only Hydra's loader knows: let it check
+        return None
+
+
+def check_sweep(config: DictConfig, config_name: str | None) -> int:
+    """Before a multirun starts: plan every job (its arms are validated) and check its folder,
+    so a bad value or a folder of another version stops the sweep before any run. Returns the
+    number of jobs checked.
+
+    Raises:
+        ConfigError, DataError, ResultsConflict: naming the job and what is wrong.
+    """
+    from hydra import compose
+    from hydra.errors import HydraException
+
+    jobs = sweep_jobs(config)
+    if jobs is None:
+        return 0
+    sweep_dir = Path(config.hydra.sweep.dir)
+    hydra_overrides = list(config.hydra.overrides.hydra)
+    for num, task in enumerate(jobs):
+        where = f"job {num} ({' '.join(task)})"
+        try:
+            cfg = compose(config_name or "config", overrides=[*hydra_overrides, *task],
+                          return_hydra_config=True)
+            with _writable(cfg):
+                cfg.hydra.job.num = num
+                job_dir = sweep_dir / str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
+                del cfg["hydra"]
+            restrict_to_design(cfg, task)
+            plan = plan_experiment(cfg)
+            if not plan.config.experiment.overwrite:
+                preflight.check_job_folder(job_dir, preflight.job_identity(plan),
+                                           preflight.manifest_config(plan), overwrite=False)
+        except (ConfigError, preflight.ResultsConflict, DataError) as e:
+            raise type(e)(f"{where}: {e}") from e
+        except HydraException as e:  # Hydra reports it itself when it reaches the job
+            log.debug("%s: %s", where, e)
+    return len(jobs)
+
+
+def sweep_failures(sweep_dir: Path) -> tuple[list[str], int, int]:
+    """Jobs of a multirun folder that did not finish, and failed and total runs of the rest."""
+    unfinished, n_failed, n_runs = [], 0, 0
+    for d in sorted(p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()):
+        m = results.read_manifest(d)
+        if m.get("status") != "complete":
+            unfinished.append(d.name)
+            continue
+        n_runs += int(m.get("experiment", {}).get("n_runs", 0))
+        n_failed += int(m.get("n_failed", 0))
+    return unfinished, n_failed, n_runs
 
 
 # --- reference experiments (CI) ----------------------------------------------------------------

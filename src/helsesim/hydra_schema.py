@@ -54,7 +54,18 @@ class ExperimentConfig:
                      "`seed + i` in every arm.", lo=1)
     n_jobs: int = p(-1, "processes", "-", "Worker processes for the replications; -1 = all "
                     "cores, 1 = serial in this process.", lo=-1)
-    chunk_size: int = p(0, "runs", "-", "Runs sent to a worker at a time; 0 = automatic.", lo=0)
+    chunk_size: int = p(0, "runs", "-", "Runs sent to a worker at a time, and saved together "
+                        "as one part of the job folder; 0 = automatic (at most 50).", lo=0)
+    backend: str = p("local", "-", "-", "Where the runs go: `local` (processes on this "
+                     "machine) or `ray` (a Ray cluster; `pip install 'helsesim[ray]'`).",
+                     choices=("local", "ray"))
+    ray_address: str | None = p(None, "-", "-", "With `backend=ray`: the cluster to use, "
+                                "`auto` (started with `ray start` on this machine) or "
+                                "`host:port`; empty: start Ray on this machine (127.0.0.1, "
+                                "`n_jobs` CPUs).", allow_none=True)
+    overwrite: bool = p(False, "-", "-", "Replace results that the job folder holds from "
+                        "another helsesim version or configuration (else the job refuses to "
+                        "start). Results of the same job are never replaced: it resumes.")
     progress: bool = p(True, "-", "-", "Show a progress bar.")
     figures: bool = p(True, "-", "-", "Draw the figures (PNG) into `figures/`.")
     outcomes: list[str] = p(DEFAULT_OUTCOMES, "-", "-", "End-of-run outcomes (keys of "

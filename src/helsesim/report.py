@@ -436,17 +436,43 @@ except ImportError:  # pragma: no cover
 
 
 class GatherCallback(Callback):
-    """Hydra callback: at the end of a multirun, gather its jobs into one report."""
+    """Hydra callback of ``helsesim -m``: before the jobs, check every job's configuration and
+    folder (a bad value stops the sweep before any run, exit status 2); after them, gather the
+    jobs into one report and end with exit status 1 if a job or a run failed."""
+
+    def on_multirun_start(self, config, config_name=None, **kwargs) -> None:
+        from helsesim.experiment import check_sweep
+        from helsesim.preflight import ResultsConflict
+
+        try:
+            n = check_sweep(config, config_name)
+        except (ValueError, ResultsConflict) as e:  # ConfigError, DataError, ResultsConflict
+            log.error("helsesim: %s", e)
+            sys.exit(2)
+        if n:
+            log.info("checked the configuration and folder of %d jobs", n)
 
     def on_multirun_end(self, config, **kwargs) -> None:
+        from helsesim.experiment import sweep_failures
+
         sweep = Path(config.hydra.sweep.dir)
+        status = 0
         try:
             md = report_path(sweep)
+            log.info("gathered the multirun into %s", md)
         except Exception:  # noqa: BLE001 - the jobs' own results are already written
             log.exception("could not gather the multirun in %s; run `helsesim-report %s`",
                           sweep, sweep)
-            return
-        log.info("gathered the multirun into %s", md)
+            status = 1
+        unfinished, n_failed, n_runs = sweep_failures(sweep)
+        if unfinished:
+            log.error("helsesim: %d job(s) did not finish: %s (see their helsesim.log)",
+                      len(unfinished), ", ".join(unfinished))
+        if n_failed:
+            log.error("helsesim: %d of %d runs failed; see the status and error columns of "
+                      "%s/runs.parquet", n_failed, n_runs, sweep)
+        if status or unfinished or n_failed:
+            sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,10 +24,11 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -35,6 +36,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from helsesim.config import SimConfig, to_flat_dict
 
@@ -133,20 +137,15 @@ def flat_inputs(cfg: SimConfig) -> dict:
     return {input_column(k): v for k, v in to_flat_dict(cfg).items()}
 
 
-def _keyed(df: pd.DataFrame, key: dict) -> pd.DataFrame:
-    clash = [k for k in key if k in df.columns]
-    if clash:
-        raise ValueError(f"result table already has key columns {clash}")
-    out = df.copy()
-    for i, (k, v) in enumerate(key.items()):
-        out.insert(i, k, v)
-    return out
+def run_row(key: dict, cfg: SimConfig | None, summary: dict | None, status: str = "ok",
+            error: str = "", inputs: dict | None = None) -> dict:
+    """The ``runs`` row of one run: keys, status, inputs, outcomes.
 
-
-def run_row(key: dict, cfg: SimConfig, summary: dict | None, status: str = "ok",
-            error: str = "") -> dict:
-    """The ``runs`` row of one run: keys, status, inputs, outcomes."""
-    row = {**key, "status": status, "error": error, **flat_inputs(cfg)}
+    ``inputs`` (:func:`flat_inputs` of ``cfg``, computed once per arm) saves flattening the
+    configuration of every run.
+    """
+    row = {**key, "status": status, "error": error,
+           **(inputs if inputs is not None else flat_inputs(cfg))}
     for k, v in (summary or {}).items():
         if k in row:
             if row[k] == v:
@@ -156,30 +155,205 @@ def run_row(key: dict, cfg: SimConfig, summary: dict | None, status: str = "ok",
     return row
 
 
-def tidy_run(key: dict, cfg: SimConfig, result) -> dict:
-    """One run's rows of every table (``runs``: a dict; the others: DataFrames)."""
-    rk = {k: key[k] for k in ROW_KEYS}
-    return {"runs": run_row(key, cfg, result.summary),
-            "years": _keyed(result.years, rk),
-            "municipalities": _keyed(result.municipalities, rk),
-            "projects": _keyed(result.projects, rk),
-            "communities": _keyed(result.communities, rk)}
-
-
-def failed_run(key: dict, cfg: SimConfig, error: str) -> dict:
-    """A failed run: a ``runs`` row with its traceback and no rows elsewhere."""
-    return {"runs": run_row(key, cfg, None, status="failed", error=error)}
-
-
-def assemble(outputs: list[dict]) -> dict[str, pd.DataFrame]:
-    """Concatenate the runs' rows into the tables, sorted by ``run_id``."""
-    outputs = sorted(outputs, key=lambda o: o["runs"]["run_id"])
-    tables = {"runs": pd.DataFrame([o["runs"] for o in outputs])}
+def tidy_run(key: dict, cfg: SimConfig, result, inputs: dict | None = None) -> dict:
+    """One run's output: its ``runs`` row (a dict) and its other tables as they are
+    (:func:`chunk_tables` adds the key columns to a whole chunk of runs at once)."""
+    out = {"runs": run_row(key, cfg, result.summary, inputs=inputs)}
     for name in TABLES[1:]:
-        frames = [o[name] for o in outputs if name in o]
-        tables[name] = (pd.concat(frames, ignore_index=True) if frames
-                        else pd.DataFrame(columns=list(ROW_KEYS)))
+        out[name] = getattr(result, name)
+    return out
+
+
+def failed_run(key: dict, cfg: SimConfig, error: str, inputs: dict | None = None) -> dict:
+    """A failed run: a ``runs`` row with its traceback and no rows elsewhere."""
+    return {"runs": run_row(key, cfg, None, status="failed", error=error, inputs=inputs)}
+
+
+def _array(values: list) -> pa.Array:
+    try:
+        return pa.array(values, from_pandas=True)  # NaN -> null, as from a DataFrame
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: keep them as text
+        return pa.array([None if v is None else str(v) for v in values])
+
+
+def _rows_table(rows: list[dict]) -> pa.Table:
+    """Rows as an Arrow table, columns in order of first appearance (as pandas orders them)."""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    return pa.table({c: _array([r.get(c) for r in rows]) for c in cols})
+
+
+def chunk_tables(outputs: list[dict]) -> dict[str, pa.Table]:
+    """The tables of a chunk of runs (outputs of :func:`tidy_run` and :func:`failed_run`, in
+    run order) as Arrow tables; the rows of every table but ``runs`` get their run's
+    :data:`ROW_KEYS`. A table no run of the chunk has is left out."""
+    tables = {"runs": _rows_table([o["runs"] for o in outputs])}
+    for name in TABLES[1:]:
+        have = [o for o in outputs if name in o]
+        if not have:
+            continue
+        frames = [o[name] for o in have]
+        clash = [k for k in ROW_KEYS if k in frames[0].columns]
+        if clash:
+            raise ValueError(f"result table {name} already has key columns {clash}")
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        t = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
+        lengths = [len(f) for f in frames]
+        for i, k in enumerate(ROW_KEYS):
+            values = [o["runs"][k] for o in have]
+            t = t.add_column(i, k, _array(np.repeat(np.array(values, dtype=object),
+                                                    lengths).tolist()))
+        tables[name] = t
     return tables
+
+
+# --- parts: a sweep's runs saved as they finish ------------------------------------------------
+#
+# A job folder being filled holds ``parts/<first>-<last>/<table>.arrow``: one folder per chunk
+# of consecutive runs, written under a temporary name and renamed when complete, so a chunk is
+# either all there or absent. A killed sweep resumes from the chunks that are there; the final
+# tables are streamed from the parts (never the whole sweep in memory).
+
+PARTS = "parts"
+#: Rows buffered before a row group of a final table is written.
+ROW_GROUP_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """What a worker reports of a chunk it ran (the tables themselves are on disk)."""
+
+    run_ids: tuple[int, ...]
+    n_failed: int
+    first_error: str = ""
+
+
+def part_name(run_ids: list[int]) -> str:
+    return f"{min(run_ids):07d}-{max(run_ids):07d}"
+
+
+def write_part(parts_dir: Path, outputs: list[dict]) -> PartInfo:
+    """Save one chunk of runs atomically as ``parts_dir/<first>-<last>/``.
+
+    If the chunk is already there (a task run twice after a lost worker), the copy is dropped:
+    runs are deterministic, so both are the same.
+    """
+    import pyarrow.feather as feather
+
+    parts_dir = Path(parts_dir)
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    ids = [o["runs"]["run_id"] for o in outputs]
+    final = parts_dir / part_name(ids)
+    tmp = Path(tempfile.mkdtemp(dir=parts_dir, prefix=".tmp-"))
+    try:
+        for name, t in chunk_tables(outputs).items():
+            feather.write_feather(t, tmp / f"{name}.arrow", compression="uncompressed")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / "runs.arrow").exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    failed = [o["runs"] for o in outputs if o["runs"]["status"] != "ok"]
+    return PartInfo(tuple(ids), len(failed), failed[0]["error"] if failed else "")
+
+
+def _read_arrow(path: Path, columns: list[str] | None = None) -> pa.Table:
+    import pyarrow.feather as feather
+
+    return feather.read_table(path, columns=columns, memory_map=True)
+
+
+def committed_parts(parts_dir: Path) -> dict[Path, list[int]]:
+    """The complete chunks under ``parts_dir`` and their run ids, in run order. Unfinished
+    chunks (temporary folders of a killed process) are removed."""
+    parts_dir = Path(parts_dir)
+    if not parts_dir.is_dir():
+        return {}
+    out = {}
+    for d in sorted(parts_dir.iterdir()):
+        if d.name.startswith(".tmp-"):
+            shutil.rmtree(d, ignore_errors=True)
+        elif d.is_dir() and (d / "runs.arrow").exists():
+            out[d] = _read_arrow(d / "runs.arrow", ["run_id"]).column(0).to_pylist()
+    return out
+
+
+def _unified_schema(schemas: list[pa.Schema]) -> pa.Schema:
+    """One schema for all parts: columns in order of first appearance, types promoted (an
+    integer column with a float in another part becomes float, an all-empty one takes the
+    type of the others)."""
+    try:
+        return pa.unify_schemas([s.remove_metadata() for s in schemas],
+                                promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise ValueError(f"the parts of a table disagree on a column's type: {e}") from e
+
+
+def _conform(t: pa.Table, schema: pa.Schema) -> pa.Table:
+    cols = []
+    for f in schema:
+        i = t.schema.get_field_index(f.name)
+        col = t.column(i) if i >= 0 else pa.nulls(t.num_rows, f.type)
+        cols.append(col if col.type == f.type else col.cast(f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def stream_table(sources: list, path: Path, read, empty_columns: list[str]) -> int:
+    """Write the concatenation of ``read(source)`` for every source to ``path`` (parquet,
+    atomically), holding about :data:`ROW_GROUP_ROWS` rows at a time. ``read(source,
+    schema_only=True)`` gives a source's schema. Returns the number of rows."""
+    if not sources:
+        write_parquet(pd.DataFrame(columns=empty_columns), path)
+        return 0
+    schema = _unified_schema([read(s, schema_only=True) for s in sources])
+    n = 0
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            buf: list[pa.Table] = []
+            rows = 0
+            for s in sources:
+                t = _conform(read(s), schema)
+                buf.append(t)
+                rows += t.num_rows
+                if rows >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(buf))
+                    n += rows
+                    buf, rows = [], 0
+            if buf or n == 0:
+                writer.write_table(pa.concat_tables(buf) if buf else schema.empty_table())
+                n += rows
+    return n
+
+
+def _read_part(path: Path, schema_only: bool = False):
+    if schema_only:
+        import pyarrow.ipc as ipc
+
+        with pa.memory_map(str(path)) as f:
+            return ipc.open_file(f).schema
+    return _read_arrow(path)
+
+
+def assemble_parts(parts_dir: Path, out_dir: Path, expected: list[int]) -> None:
+    """Stream the parts of a job into its tables (``<out_dir>/<table>.parquet``, sorted by
+    ``run_id``).
+
+    Raises:
+        ValueError: a run is missing or appears twice.
+    """
+    parts = committed_parts(parts_dir)
+    order = sorted(parts, key=lambda d: min(parts[d]))
+    ids = [i for d in order for i in parts[d]]
+    if ids != sorted(ids) or set(ids) != set(expected) or len(ids) != len(expected):
+        seen = set(ids)
+        raise ValueError(f"the parts in {parts_dir} do not hold each run once: "
+                         f"missing {sorted(set(expected) - seen)[:10]}, duplicate "
+                         f"{sorted({i for i in ids if ids.count(i) > 1})[:10]}")
+    for name in TABLES:
+        files = [d / f"{name}.arrow" for d in order if (d / f"{name}.arrow").exists()]
+        stream_table(files, Path(out_dir) / f"{name}.parquet", _read_part, list(ROW_KEYS))
 
 
 # --- summaries -----------------------------------------------------------------------------------
@@ -288,6 +462,70 @@ def write_tables(out_dir: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
         write_parquet(df, path)
         paths.append(path)
     return paths
+
+
+class JobTables(Mapping):
+    """The tables of a job folder, each read when first used (a sweep's ``municipalities``
+    table may not fit in memory; most uses need only ``runs`` and ``summary``)."""
+
+    NAMES = (*TABLES, "summary", "differences")
+
+    def __init__(self, job_dir: Path) -> None:
+        self.job_dir = Path(job_dir)
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def _path(self, name: str) -> Path:
+        return self.job_dir / f"{name}.parquet"
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            if name not in self.NAMES or not self._path(name).exists():
+                raise KeyError(name)
+            self._cache[name] = pd.read_parquet(self._path(name))
+        return self._cache[name]
+
+    def __iter__(self):
+        return (n for n in self.NAMES if n in self._cache or self._path(n).exists())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def read(self, name: str, columns: list[str] | None = None, last_year: bool = False
+             ) -> pd.DataFrame | None:
+        """Part of a table: only ``columns``, only each run's last year (``last_year``)."""
+        if name in self._cache or not self._path(name).exists():
+            return slim(self.get(name), columns, last_year)
+        path = self._path(name)
+        filters = None
+        if last_year:  # read only the last year when every run has the same horizon
+            keys = pq.read_table(path, columns=["run_id", "year"])
+            last = keys.group_by("run_id").aggregate([("year", "max")]).column("year_max")
+            if len(last) and pc.min(last).as_py() == pc.max(last).as_py():
+                filters = [("year", "==", pc.max(last).as_py())]
+        cols = None if columns is None else [c for c in columns
+                                             if c in pq.read_schema(path).names]
+        df = pd.read_parquet(path, columns=cols, filters=filters)
+        return slim(df, None, last_year)
+
+
+def slim(df: pd.DataFrame | None, columns: list[str] | None = None, last_year: bool = False
+         ) -> pd.DataFrame | None:
+    """``df`` with only ``columns`` and each run's last year."""
+    if df is None:
+        return None
+    if last_year and len(df):
+        df = df[df["year"] == df.groupby("run_id")["year"].transform("max")]
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
+    return df
+
+
+def read_table(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str] | None = None,
+               last_year: bool = False) -> pd.DataFrame | None:
+    """A table (or part of it) from a dict of tables or a :class:`JobTables`."""
+    if isinstance(tables, JobTables):
+        return tables.read(name, columns, last_year)
+    return slim(tables.get(name), columns, last_year)
 
 
 def read_tables(job_dir: Path) -> dict[str, pd.DataFrame]:
