@@ -64,6 +64,7 @@ class Municipality(Employer):
     def __init__(self, model, cell, community: str, row, hospital_km: float, p) -> None:
         super().__init__(model)
         self.cell = cell
+        self.node = cell.coordinate  # node id in the collaboration graph
         self.community = community
         self.municipality_id: str = row.municipality_id
         self.name: str = row.name
@@ -192,6 +193,7 @@ class HealthTrust(Employer):
     def __init__(self, model, cell, community: str, name: str, population: int, p) -> None:
         super().__init__(model)
         self.cell = cell
+        self.node = cell.coordinate  # node id in the collaboration graph
         self.community = community
         self.name = name
         self.population = population  # inhabitants served

@@ -73,7 +73,10 @@ class HealthSystem(mesa.Model):
             self._build_community(comm, budgets[comm.key])
         self.projects: list = []
         self.flows: dict[str, Flows] = {c.key: Flows() for c in self.communities}
-        self.new_projects: list = []
+        self.new_projects: list = []  # funded this year
+        self.active_projects: list = []  # funded and not yet ended
+        self.ended_projects: list = []  # ended (implemented or failed) this year
+        self.fading_projects: list = []  # recruitment projects whose effect fades
         self._municipality_years: list[dict] = []  # agent-level data, one dict of columns a year
         self.datacollector = mesa.DataCollector(
             model_reporters=reporters.MODEL_REPORTERS,
@@ -124,7 +127,7 @@ class HealthSystem(mesa.Model):
 
     @staticmethod
     def node_of(agent) -> str:
-        return agent.cell.coordinate
+        return agent.node
 
     @property
     def municipalities(self):
@@ -208,14 +211,13 @@ class HealthSystem(mesa.Model):
         board.trust.experience += 1
         self.projects.append(pr)
         self.new_projects.append(pr)
+        self.active_projects.append(pr)
 
     def run_projects(self) -> None:
         """Active projects act; those in their last year are implemented or fail, and
         implemented ones survive the end of funding or not (anchoring, capacity, partners)."""
         pj, rng = self.p.project, self.rng_projects
-        for pr in self.projects:
-            if pr.status != "active":
-                continue
+        for pr in self.active_projects:
             ms = pr.municipalities
             for m in ms:
                 m.active_year = self.year
@@ -244,7 +246,9 @@ class HealthSystem(mesa.Model):
             else:
                 pr.status = "failed"
             if pr.type == "recruitment" and not pr.survives:
-                pr.fading = True
+                self.fading_projects.append(pr)
+        self.ended_projects = [pr for pr in self.active_projects if pr.status != "active"]
+        self.active_projects = [pr for pr in self.active_projects if pr.status == "active"]
 
     def _implement(self, pr) -> None:
         pj, p = self.p.project, self.p
@@ -274,8 +278,8 @@ class HealthSystem(mesa.Model):
         """Staff quit, leave or move; job seekers choose employers by attractiveness."""
         lp = self.p.labour
         pj = self.p.project
-        for pr in self.projects:  # recruitment effects fade unless the project lives on
-            if getattr(pr, "fading", False) and pr.end_year < self.year:
+        for pr in self.fading_projects:  # recruitment effects fade unless the project lives on
+            if pr.end_year < self.year:
                 loss = pr.gain * (1 - pj.recruitment_persistence)
                 for a in pr.parties(self.boards[pr.community].trust):
                     a.attractiveness_bonus = max(a.attractiveness_bonus - loss, 0.0)
@@ -358,9 +362,7 @@ class HealthSystem(mesa.Model):
         """
         npar = self.p.network
         joint: dict = {}
-        for pr in self.projects:
-            if pr.status != "active" and pr.end_year != self.year:
-                continue
+        for pr in self.active_projects + self.ended_projects:  # working together this year
             trust = self.boards[pr.community].trust
             lead = self.node_of(pr.lead)
             pairs = {(lead, self.node_of(a)) for a in pr.parties(trust) if a is not pr.lead}

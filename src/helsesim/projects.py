@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 PROJECT_TYPES = ("service_development", "competence", "recruitment", "task_transfer")
@@ -34,9 +35,10 @@ class Project:
     survives: bool = False
     benefit: dict = field(default_factory=dict)  # party key -> NOK
 
-    @property
+    @cached_property
     def municipalities(self) -> list:
-        """Municipal parties: the lead if it is a municipality, then the partners."""
+        """Municipal parties: the lead if it is a municipality, then the partners (fixed once
+        the proposal is made)."""
         lead = [self.lead] if self.lead.kind == "municipality" else []
         return lead + list(self.partners)
 

@@ -144,9 +144,8 @@ def _flow_columns(model, s: Snapshot, mg, n: int, group_of_community) -> dict[st
         n_new[g] += 1
         funded[g] += pr.budget
         n_rec[g] += pr.type == "recruitment"
-    for pr in model.projects:
-        if pr.status == "active":
-            n_active[group_of_community[pr.community]] += 1
+    for pr in model.active_projects:
+        n_active[group_of_community[pr.community]] += 1
     out = dict(budget=budget, n_new_projects=n_new, funded_amount=funded,
                n_active_projects=n_active, recruitment_share_new=_ratio(n_rec, n_new))
     gs = mg * S + s.size
