@@ -109,7 +109,9 @@ class LeverConfig:
     capacity_support: float = p(0.0, "0-1", "seed 000 (strengthen small municipalities' "
                                 "capacity); seed 001 (coordinator as catalyst)",
                                 "Strength of the inter-municipal coordinator: cuts small "
-                                "municipalities' cost of taking part and raises their voice.",
+                                "municipalities' cost of taking part, raises their proposals' "
+                                "quality and gives those without a seat a shared board weight "
+                                "of this size.",
                                 lo=0.0, hi=1.0)
     compensation: float = p(0.25, "share", "seed 000: task shifting 'without corresponding "
                             "resources'; status quo assumed low", "Share of a transferred "
@@ -185,18 +187,22 @@ class LabourParams:
     exit_share: float = p(0.3, "share", "NOU 2023:4 ch. 6: few leave the sector; most move "
                           "between hospital and municipalities", "Share of quitters who leave "
                           "the sector (retire, other work).", lo=0.0, hi=1.0)
-    inflow_rate: float = p(0.033, "1/yr", "calibrated: vacancies rise slowly (NOU 2023:4)",
+    inflow_rate: float = p(0.033, "1/yr", "calibrated so that vacancies rise slowly (NOU 2023:4: "
+                           "'tighter towards 2040'); the level (~8 % after 10 years) is an "
+                           "assumption",
                            "New graduates and immigrants per year, as a share of positions.",
                            lo=0.0, hi=1.0)
     retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
                                      "selection)", "How strongly attractiveness lowers quits.",
                                      lo=0.0)
-    choice_sensitivity: float = p(0.7, "-", "assumption", "Logit sensitivity of job seekers to "
+    choice_sensitivity: float = p(0.7, "-", "assumption; calibrated with the two below so that "
+                                  "vacancies are highest in small, remote places (P8)", "Logit sensitivity of job seekers to "
                                   "employers' attractiveness.", lo=0.0)
     size_attraction: float = p(0.15, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
-                               "rural districts", "Attractiveness per log of population.",
+                               "rural districts; value calibrated (P8)", "Attractiveness per log of population.",
                                lo=0.0)
-    remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28",
+    remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28; value "
+                                  "calibrated (P8)",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0)
     trust_attractiveness: float = p(0.5, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
                                     "pool", "Attractiveness of the hospital as employer.")

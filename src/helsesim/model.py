@@ -365,12 +365,13 @@ class HealthSystem(mesa.Model):
         for pr in self.active_projects + self.ended_projects:  # working together this year
             trust = self.boards[pr.community].trust
             lead = self.node_of(pr.lead)
-            pairs = {(lead, self.node_of(a)) for a in pr.parties(trust) if a is not pr.lead}
+            pairs = [(lead, self.node_of(a)) for a in pr.parties(trust) if a is not pr.lead]
             if pr.trust_party:
                 t = self.node_of(trust)
-                pairs |= {(t, self.node_of(m)) for m in pr.municipalities}
-            for u, v in sorted(pairs):  # sorted: set order varies with PYTHONHASHSEED
-                key = (u, v) if u <= v else (v, u)
+                pairs += [(t, self.node_of(m)) for m in pr.municipalities]
+            # each tie once per project (the lead-trust pair is in both stars); sorted, since
+            # set order varies with PYTHONHASHSEED
+            for key in sorted({(u, v) if u <= v else (v, u) for u, v in pairs if u != v}):
                 joint[key] = joint.get(key, 0) + 1
         for (u, v), n in joint.items():
             if not self.graph.has_edge(u, v):
