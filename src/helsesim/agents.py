@@ -198,9 +198,7 @@ class HealthTrust(Employer):
         self.name = name
         self.population = population  # inhabitants served
         self.capacity = (population / 10_000) ** p.municipality.capacity_elasticity
-        self.knowledge = 0.5
-        self.experience = 5
-        self.trust = p.municipality.initial_trust
+        self.experience = 0  # funded projects of its community (a count; reported only)
         lp = p.labour
         self._init_workforce(np.array([lp.hospital_nurse_per_1000, lp.hospital_doctor_per_1000,
                                        lp.hospital_health_worker_per_1000]) * population / 1000,
