@@ -45,8 +45,7 @@ def check_year(model: HealthSystem, seen: set) -> None:
         assert m.shift_cost >= 0 and 0 <= m.shift_compensation <= m.shift_cost + 1e-9
         assert m.shift_compensation == pytest.approx(model.cfg.levers.compensation * m.shift_cost)
     for t in trusts:
-        assert 0.0 <= t.trust <= 1.0
-        assert 0.0 <= t.knowledge <= 1.0
+        assert t.experience >= 0 and t.transfers >= 0 and t.benefit >= 0
     ties = [e["tie"] for _, _, e in model.graph.edges(data=True)]
     assert min(ties) >= 0.0 and max(ties) <= 1.0
     # -- money: each new project's budget is split between its parties
