@@ -1,6 +1,10 @@
-"""Shared test setup: a headless matplotlib backend and a Hydra compose helper."""
+"""Shared test setup: a headless matplotlib backend, a Hydra compose helper and the console
+scripts run as a user would."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -8,6 +12,27 @@ import pytest  # noqa: E402
 
 #: Overrides that make any experiment tiny and serial (for tests).
 TINY = ["years=2", "experiment.n_seeds=1", "experiment.n_jobs=1", "experiment.progress=false"]
+BIN = Path(sys.executable).parent
+#: The environment of a console script run by a test.
+CLI_ENV = {**os.environ, "MPLBACKEND": "Agg", "HYDRA_FULL_ERROR": "1"}
+
+
+def script(name: str) -> list[str]:
+    """The installed console script, or its module run by this Python."""
+    path = BIN / name
+    if path.exists():
+        return [str(path)]
+    module = {"helsesim": "helsesim.cli", "helsesim-report": "helsesim.report"}[name]
+    return [sys.executable, "-m", module]
+
+
+def run_cli(args: list[str], cwd: Path, name: str = "helsesim", env: dict | None = None,
+            status: int = 0) -> subprocess.CompletedProcess:
+    """Run a console script; require its exit status."""
+    res = subprocess.run([*script(name), *args], cwd=cwd, env=env or CLI_ENV,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == status, res.stdout + res.stderr
+    return res
 
 
 @pytest.fixture

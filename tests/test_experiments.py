@@ -4,14 +4,11 @@ tidy and keyed by run, the manifest traces the inputs, and the CLI, multirun and
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import TINY
+from conftest import TINY, run_cli, script
 
 from helsesim import report, results
 from helsesim.allocation import DESIGNS
@@ -19,24 +16,6 @@ from helsesim.config import SimConfig
 from helsesim.experiment import CONF_DIR, run_experiment
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
-BIN = Path(sys.executable).parent
-
-
-def script(name: str) -> list[str]:
-    """The installed console script, or its module run by this Python."""
-    path = BIN / name
-    if path.exists():
-        return [str(path)]
-    module = {"helsesim": "helsesim.cli", "helsesim-report": "helsesim.report"}[name]
-    return [sys.executable, "-m", module]
-
-
-def run_cli(args: list[str], cwd: Path, name: str = "helsesim") -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg", "HYDRA_FULL_ERROR": "1"}
-    res = subprocess.run([*script(name), *args], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return res
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -257,9 +258,12 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
 #: Most runs in one chunk: the unit sent to a worker and saved as one part (a killed job loses
 #: at most the chunks in flight).
 MAX_CHUNK = 50
-#: Test hook (documented in experiments/README.md): comma-separated run ids that raise instead
-#: of running, to test how failed runs are recorded and reported. Unset in normal use.
+#: Test hooks (documented in experiments/README.md; unset in normal use): comma-separated run
+#: ids that raise instead of running, to test how failed runs are recorded and reported; and a
+#: file path: the first worker process that finds the file absent creates it and kills itself,
+#: as the out-of-memory killer would.
 FAIL_RUNS_ENV = "HELSESIM_TEST_FAIL_RUNS"
+KILL_ONCE_ENV = "HELSESIM_TEST_KILL_ONCE"
 #: How often a local worker pool that lost a process (killed, out of memory) is restarted
 #: before the job stops (its finished chunks are kept: rerun the command to resume).
 POOL_RESTARTS = 3
@@ -317,9 +321,27 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _failing_runs() -> set[int]:
-    value = os.environ.get(FAIL_RUNS_ENV, "")
-    return {int(v) for v in value.split(",") if v.strip()}
+@dataclass(frozen=True)
+class RunHooks:
+    """The test hooks, read from the environment of the process that starts the job (a worker
+    pool or a Ray worker may have started before the variables were set)."""
+
+    fail_runs: frozenset[int] = frozenset()
+    kill_once: str | None = None
+
+    @classmethod
+    def from_env(cls) -> RunHooks:
+        fail = os.environ.get(FAIL_RUNS_ENV, "")
+        return cls(frozenset(int(v) for v in fail.split(",") if v.strip()),
+                   os.environ.get(KILL_ONCE_ENV) or None)
+
+    def kill_worker_once(self) -> None:
+        if self.kill_once and multiprocessing.parent_process() is not None:
+            try:
+                Path(self.kill_once).touch(exist_ok=False)
+            except FileExistsError:
+                return
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
@@ -336,12 +358,13 @@ def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
     return results.tidy_run(spec.key, spec.config, res, spec.inputs)
 
 
-def run_chunk(specs: list[RunSpec], parts_dir: str | None = None):
+def run_chunk(specs: list[RunSpec], parts_dir: str | None = None,
+              hooks: RunHooks = RunHooks()):
     """Run a chunk of runs; with ``parts_dir`` save them as one part and return its
     :class:`~helsesim.results.PartInfo`, else return the outputs (for a remote worker whose
     disk the driver may not see)."""
-    fail = frozenset(_failing_runs())
-    outputs = [run_one(s, fail) for s in specs]
+    hooks.kill_worker_once()
+    outputs = [run_one(s, hooks.fail_runs) for s in specs]
     if parts_dir is None:
         return outputs
     return results.write_part(Path(parts_dir), outputs)
@@ -365,15 +388,17 @@ def chunk_size_for(n_runs: int, workers: int, chunk_size: int = 0) -> int:
     return chunk_size or max(1, min(MAX_CHUNK, math.ceil(n_runs / (workers * 4))))
 
 
-def _execute_local(chunks, parts_dir: Path, workers: int, done) -> None:
+def _execute_local(chunks, parts_dir: Path, workers: int, done, hooks: RunHooks
+                   ) -> None:
     if workers == 1:
         for c in chunks:
-            done(run_chunk(c, str(parts_dir)))
+            done(run_chunk(c, str(parts_dir), hooks))
         return
     todo = {c[0].run_id: c for c in chunks}
     for attempt in range(POOL_RESTARTS + 1):
         pool = _pool(workers)
-        futures = {pool.submit(run_chunk, c, str(parts_dir)): k for k, c in todo.items()}
+        futures = {pool.submit(run_chunk, c, str(parts_dir), hooks): k
+                   for k, c in todo.items()}
         try:
             for fut in as_completed(futures):
                 done(fut.result())
@@ -405,12 +430,13 @@ def _ray(address: str | None, workers: int):
     return ray
 
 
-def _execute_ray(chunks, parts_dir: Path, address: str | None, workers: int, done) -> None:
+def _execute_ray(chunks, parts_dir: Path, address: str | None, workers: int, done,
+                 hooks: RunHooks) -> None:
     """Each chunk is a Ray task that returns its tables; the driver saves them as parts, so the
     workers need no shared disk. Ray reruns a task whose worker was lost."""
     ray = _ray(address, workers)
     task = ray.remote(max_retries=3)(run_chunk)
-    pending = {task.remote(c): c for c in chunks}
+    pending = {task.remote(c, None, hooks): c for c in chunks}
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -450,10 +476,11 @@ def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: 
         bar.update(len(info.run_ids))
 
     with bar:
+        hooks = RunHooks.from_env()
         if backend == "ray":
-            _execute_ray(chunks, parts_dir, ray_address, workers, done)
+            _execute_ray(chunks, parts_dir, ray_address, workers, done, hooks)
         else:
-            _execute_local(chunks, parts_dir, workers, done)
+            _execute_local(chunks, parts_dir, workers, done, hooks)
     return infos
 
 

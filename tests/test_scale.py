@@ -1,0 +1,256 @@
+"""Sweeps at scale: a killed sweep resumes to the same tables, a failed run is recorded and
+counted in the exit status, a sweep through a local Ray cluster and through the joblib launcher
+equals a serial run, and the parts of a job are assembled into one table per kind, streamed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from conftest import BIN, CLI_ENV, run_cli, script
+
+from helsesim import results
+from helsesim.experiment import (FAIL_RUNS_ENV, make_chunks, plan_experiment, restrict_to_design,
+                                 run_experiment)
+
+#: A small sweep as the CLI runs it (5 designs x n seeds).
+SMALL = ["years=2", "experiment.progress=false", "experiment.figures=false"]
+
+
+def read(job: Path, table: str) -> pd.DataFrame:
+    return pd.read_parquet(job / f"{table}.parquet")
+
+
+def assert_same_tables(a: Path | dict, b: Path | dict) -> None:
+    """Every per-run table equal, bit for bit, after sorting by run_id."""
+    for t in results.TABLES:
+        x = read(a, t) if isinstance(a, Path) else a[t]
+        y = read(b, t) if isinstance(b, Path) else b[t]
+        key = ["run_id"] + [c for c in ("year", "municipality_id", "community", "project_id")
+                            if c in x.columns]
+        x = x.sort_values(key, kind="stable").reset_index(drop=True)
+        y = y.sort_values(key, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=t)
+
+
+def committed(job: Path) -> int:
+    parts = job / results.PARTS
+    return sum(1 for d in parts.iterdir() if not d.name.startswith(".")) if parts.exists() else 0
+
+
+def test_a_killed_sweep_resumes_to_the_same_tables(tmp_path, compose):
+    """SIGKILL the CLI and its workers part-way; the same command finishes only the missing
+    runs; the tables equal an uninterrupted run's, with every run once."""
+    args = [*SMALL, "experiment.n_seeds=20", "experiment.n_jobs=2", "experiment.chunk_size=1"]
+    job = tmp_path / "job"
+    cmd = [*script("helsesim"), *args, f"hydra.run.dir={job}"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=CLI_ENV, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while committed(job) < 5:
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline, "no runs were saved in 120 s"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes
+    proc.wait()
+    n_before = committed(job)
+    assert 0 < n_before < 100 and not (job / "runs.parquet").exists()
+
+    res = run_cli(args + [f"hydra.run.dir={job}"], cwd=tmp_path)
+    assert f"resuming: {n_before} runs already done" in res.stdout + res.stderr
+    assert not (job / results.PARTS).exists()  # assembled, then removed
+    runs = read(job, "runs")
+    assert runs["run_id"].tolist() == list(range(100))  # none missing, none twice
+    assert (runs["status"] == "ok").all()
+
+    ref = run_experiment(compose([*args, "experiment.n_jobs=1"]), tmp_path / "ref")
+    assert_same_tables(job, ref.out_dir)
+
+
+def test_failed_runs_are_counted_in_the_exit_status(tmp_path):
+    job = tmp_path / "job"
+    env = {**CLI_ENV, FAIL_RUNS_ENV: "1,6"}
+    res = run_cli([*SMALL, "experiment.n_seeds=2", "experiment.n_jobs=2",
+                   f"hydra.run.dir={job}"], cwd=tmp_path, env=env, status=1)
+    out = res.stdout + res.stderr
+    assert f"2 of 10 runs failed; see the status and error columns of {job}/runs.parquet" in out
+    runs = read(job, "runs")
+    failed = runs[runs["status"] == "failed"]
+    assert failed["run_id"].tolist() == [1, 6]  # the others finished
+    assert failed["error"].str.contains("Traceback").all()
+    assert (runs["status"] == "ok").sum() == 8
+    assert set(read(job, "years")["run_id"]) == set(range(10)) - {1, 6}
+
+
+def test_a_failed_run_in_a_multirun_fails_the_sweep_after_every_job(tmp_path):
+    sweep = tmp_path / "sweep"
+    env = {**CLI_ENV, FAIL_RUNS_ENV: "0"}
+    res = run_cli(["-m", "levers.compensation=0,1", "allocation=open_call", *SMALL,
+                   "experiment.n_seeds=2", "experiment.n_jobs=1", f"hydra.sweep.dir={sweep}"],
+                  cwd=tmp_path, env=env, status=1)
+    assert "2 of 4 runs failed" in res.stdout + res.stderr
+    assert len(read(sweep, "runs")) == 4  # both jobs ran and were gathered
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "ray start ended"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the Ray head did not listen on 127.0.0.1:{port} in {timeout} s")
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 5) -> None:
+    """Stop a process started in its own session, and everything it started."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def test_a_sweep_on_a_local_ray_cluster_equals_a_serial_run(tmp_path, compose):
+    """A Ray head on 127.0.0.1 only (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 binds every Ray
+    server to the loopback), the CLI connects to it by address."""
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'helsesim[ray]' (Ray "
+                                      "has no wheel for some platforms and Pythons)")
+    env = {**CLI_ENV, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_AUTH_MODE": "token"}
+    port = free_port()
+    ray_bin = BIN / "ray"
+    head = subprocess.Popen(
+        [str(ray_bin) if ray_bin.exists() else "ray", "start", "--head", "--block",
+         "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+         "--include-dashboard=false", "--disable-usage-stats"],
+        cwd=tmp_path, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    args = [*SMALL, "experiment.n_seeds=2", "experiment.chunk_size=1"]
+    job = tmp_path / "job"
+    try:
+        wait_for_port(port, head)
+        res = run_cli([*args, "experiment.backend=ray", f"experiment.ray_address=127.0.0.1:{port}",
+                       f"hydra.run.dir={job}"], cwd=tmp_path, env=env)
+    finally:
+        stop_group(head)
+    assert "on 2 Ray workers" in res.stdout + res.stderr
+    serial = run_experiment(compose([*args, "experiment.n_jobs=1"])).tables
+    assert_same_tables(job, serial)
+
+
+def test_joblib_launcher_runs_jobs_in_parallel_and_a_rerun_resumes(tmp_path, compose):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher",
+                        reason="hydra-joblib-launcher is not installed: pip install "
+                               "'helsesim[parallel]'")
+    sweep = tmp_path / "sweep"
+    args = ["-m", "allocation=open_call,lottery", *SMALL, "experiment.n_seeds=2",
+            f"hydra.sweep.dir={sweep}"]
+    run_cli([*args, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], cwd=tmp_path)
+    for job, design in ((sweep / "0", "open_call"), (sweep / "1", "lottery")):
+        # each job ran its replications in its own process: no nested pools on 2 cores
+        assert "runs of nordland, 2 years, on 1 process" in (job / "helsesim.log").read_text()
+        task = [f"allocation={design}", *SMALL, "experiment.n_seeds=2", "experiment.n_jobs=1"]
+        cfg = compose(task)
+        restrict_to_design(cfg, task)  # as the CLI does: one design per job
+        serial = run_experiment(cfg).tables
+        assert_same_tables(job, serial)
+    gathered = read(sweep, "runs")
+    # the same command again (with the basic launcher): every job is complete, nothing reruns
+    res = run_cli(args, cwd=tmp_path)
+    assert (res.stdout + res.stderr).count("nothing to run") == 2
+    pd.testing.assert_frame_equal(read(sweep, "runs"), gathered)
+
+
+def test_worker_death_restarts_the_pool(tmp_path, compose, monkeypatch):
+    """A worker killed mid-sweep (as by the out-of-memory killer): its chunks are rerun in a
+    new pool and the sweep finishes with every run."""
+    marker = tmp_path / "killed"
+    monkeypatch.setenv("HELSESIM_TEST_KILL_ONCE", str(marker))
+    args = [*SMALL, "experiment.n_seeds=4", "experiment.n_jobs=2", "experiment.chunk_size=1"]
+    res = run_experiment(compose(args), tmp_path / "job")
+    assert marker.exists()
+    assert res.tables["runs"]["run_id"].tolist() == list(range(20))
+    assert (res.tables["runs"]["status"] == "ok").all()
+
+
+# --- parts and their assembly ----------------------------------------------------------------
+
+def test_chunks_hold_consecutive_runs_only(compose):
+    plan = plan_experiment(compose(["experiment.n_seeds=3"]))
+    missing = [r for r in plan.runs if r.run_id not in {3, 4, 9}]
+    chunks = make_chunks(missing, 4)
+    for c in chunks:
+        ids = [r.run_id for r in c]
+        assert ids == list(range(ids[0], ids[0] + len(ids))) and len(ids) <= 4
+    assert sorted(r.run_id for c in chunks for r in c) == [r.run_id for r in missing]
+
+
+def _part(parts: Path, ids: list[int], extra: dict) -> None:
+    outputs = [{"runs": {"run_id": i, "arm": "a", "design": "d", "replicate": 0, "seed": i,
+                         "status": "ok", "error": "", **extra}} for i in ids]
+    results.write_part(parts, outputs)
+
+
+def test_parts_with_other_columns_and_types_assemble_into_one_table(tmp_path):
+    parts = tmp_path / results.PARTS
+    _part(parts, [2, 3], {"x": 1.5, "y": "b"})
+    _part(parts, [0, 1], {"x": 1})  # an integer where the other part has a float; no y
+    results.assemble_parts(parts, tmp_path, [0, 1, 2, 3])
+    runs = read(tmp_path, "runs")
+    assert runs["run_id"].tolist() == [0, 1, 2, 3]
+    assert runs["x"].tolist() == [1.0, 1.0, 1.5, 1.5] and runs["x"].dtype == float
+    assert runs["y"].isna().tolist() == [True, True, False, False]
+    assert len(read(tmp_path, "years")) == 0  # no run had that table
+
+
+def test_assembly_refuses_a_missing_or_duplicate_run(tmp_path):
+    parts = tmp_path / results.PARTS
+    _part(parts, [0, 1], {})
+    with pytest.raises(ValueError, match=r"missing \[2\]"):
+        results.assemble_parts(parts, tmp_path, [0, 1, 2])
+    (parts / ".tmp-stale").mkdir()  # a chunk a killed process left half-written
+    assert set(results.committed_parts(parts).values().__iter__().__next__()) == {0, 1}
+    assert not (parts / ".tmp-stale").exists()
+
+
+def test_a_chunk_saved_twice_is_kept_once(tmp_path):
+    parts = tmp_path / results.PARTS
+    _part(parts, [0, 1], {"x": 1.0})
+    _part(parts, [0, 1], {"x": 1.0})  # a task rerun after its worker was lost
+    assert list(results.committed_parts(parts).values()) == [[0, 1]]
+    assert not [p for p in parts.iterdir() if p.name.startswith(".")]
+
+
+def test_stream_table_writes_bounded_row_groups(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(results, "ROW_GROUP_ROWS", 10)
+    tables = [pa.table({"run_id": list(range(i * 4, i * 4 + 4))}) for i in range(10)]
+    n = results.stream_table(tables, tmp_path / "t.parquet",
+                             lambda t, schema_only=False: t.schema if schema_only else t,
+                             ["run_id"])
+    f = pq.ParquetFile(tmp_path / "t.parquet")
+    assert n == 40 and f.metadata.num_row_groups == 4  # 12 + 12 + 12 + 4 rows
+    assert f.read().column("run_id").to_pylist() == list(range(40))
