@@ -59,7 +59,6 @@ class ResultsConflict(ValueError):
 def check_data() -> None:
     """Raise DataError (one line) if the shipped data cannot be read or were edited."""
     m = data.municipalities()  # readable, columns, values (data.check_municipalities)
-    data.neighbours()  # columns, known municipalities
     got = m.groupby("community")["population_2024"].agg(["size", "sum"])
     for key, (n, people) in SHIPPED_COMMUNITIES.items():
         if key not in got.index:
@@ -75,7 +74,7 @@ def check_data() -> None:
     extra = sorted(set(got.index) - set(SHIPPED_COMMUNITIES))
     if extra:
         raise DataError(f"municipalities.csv: unknown health communities {extra}")
-    n_nb = len(data.neighbours())
+    n_nb = len(data.neighbours())  # columns, known municipalities
     if n_nb != SHIPPED_NEIGHBOURS:
         raise DataError(f"neighbours.csv: {n_nb} pairs of neighbours; the shipped file has "
                         f"{SHIPPED_NEIGHBOURS}")
