@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from helsesim import results
 from helsesim.results import outcome_info
@@ -41,6 +44,11 @@ TIME_SERIES = ["gini_benefit_per_capita", "vacancy_rate_small", "uncompensated_t
 TRADEOFF = ("gini_benefit_per_capita", "vacancy_rate_small")
 COMMUNITY_OUTCOMES = ["gini_benefit_per_capita", "vacancy_rate_small", "mean_trust"]
 GROUPS = ("scenario", "allocation", "levers", "experiment")
+#: The columns each figure reads (a sweep's tables are read in part, not whole).
+MAP_COLUMNS = ["run_id", "arm", "year", "municipality_id", "name", "community", "population",
+               "benefit_per_capita"]
+TIE_COLUMNS = ["arm", "lead_id", "partners", "trust_party", "community"]
+COMMUNITY_COLUMNS = ["run_id", "arm", "year", "community", *COMMUNITY_OUTCOMES]
 
 
 # --- data for the figures ----------------------------------------------------------------------
@@ -130,26 +138,28 @@ def draw_figures(tables: dict[str, pd.DataFrame], info: dict) -> dict:
         figs["tradeoff_equity_recruitment"] = plotting.plot_tradeoff(
             runs, arms, *TRADEOFF, baseline=baseline,
             title=f"{info['name']}: equity vs recruitment", note=note)
-    years = tables.get("years")
+    years = results.read_table(tables, "years", ["run_id", "arm", "year", *TIME_SERIES])
     if years is not None and len(years):
         figs["time_series"] = plotting.plot_time_series(
             years, TIME_SERIES, arms, baseline, title=f"{info['name']}: outcomes over time",
             note=note)
-    munis = tables.get("municipalities")
+    munis = results.read_table(tables, "municipalities", MAP_COLUMNS, last_year=True)
     if munis is not None and len(munis):
         nodes = map_nodes(munis, positions())
         if len(nodes):
             single = nodes["community"].nunique() == 1
+            projects = results.read_table(tables, "projects", TIE_COLUMNS)
             figs["map"] = plotting.plot_map(
-                nodes, project_ties(tables.get("projects", pd.DataFrame()), runs), arms,
+                nodes, project_ties(projects if projects is not None else pd.DataFrame(
+                    columns=TIE_COLUMNS), runs), arms,
                 title=f"{info['name']}: where the money went and who worked together",
                 note=note, label_largest=3 if single else 0)
         else:
             log.info("no municipality positions for this scenario: no map")
-    comms = tables.get("communities")
+    comms = results.read_table(tables, "communities", COMMUNITY_COLUMNS, last_year=True)
     if comms is not None and len(comms) and comms["community"].nunique() > 1:
         figs["communities"] = plotting.plot_communities(
-            final_year(comms), COMMUNITY_OUTCOMES, arms, baseline,
+            comms, COMMUNITY_OUTCOMES, arms, baseline,
             title=f"{info['name']}: outcomes by health community", note=note)
     return figs
 
@@ -252,9 +262,9 @@ def render_summary(tables: dict[str, pd.DataFrame], info: dict, manifest: dict,
                            f"↓{r['share_lower']:.0%}")
             rows.append(row)
         lines += [_table(["Outcome [unit]", *[f"`{a}`" for a in others]], rows), ""]
-    comms = tables.get("communities")
+    comms = results.read_table(tables, "communities", COMMUNITY_COLUMNS, last_year=True)
     if comms is not None and len(comms) and comms["community"].nunique() > 1:
-        fin = final_year(comms)
+        fin = comms
         lines += ["## Per health community", "",
                   "Median over seeds at the end of the run, per community and arm.", ""]
         for o in COMMUNITY_OUTCOMES:
@@ -328,47 +338,68 @@ def job_labels(overrides: list[list[str]]) -> list[str]:
     return [lab or f"job {i}" for i, lab in enumerate(labels)]
 
 
-def gather(path: Path, baseline: str | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Tables and manifest of every job under a multirun folder, as one experiment."""
+def _job_reader(job, label: str, arm_names: dict, id_map: dict):
+    """Read a table of one job as a table of the gathered sweep: ``job`` and ``job_label``
+    first, ``arm`` and ``run_id`` renamed for the sweep, the job's own kept as ``job_arm`` and
+    ``job_run_id``."""
+
+    def relabel(col: pa.ChunkedArray, mapping: dict) -> pa.Array:
+        keys = pa.array(list(mapping), type=col.type)
+        return pc.take(pa.array(list(mapping.values())), pc.index_in(col, value_set=keys))
+
+    def read(path: Path, schema_only: bool = False):
+        t = (pq.read_schema(path).empty_table() if schema_only else pq.read_table(path))
+        t = t.replace_schema_metadata(None)
+        n = t.num_rows
+        arm, run_id = t.column("arm"), t.column("run_id")
+        t = t.add_column(0, "job", pa.array([job] * n, type=pa.int64() if isinstance(
+            job, int) else pa.string()))
+        t = t.add_column(1, "job_label", pa.array([label] * n, type=pa.string()))
+        t = t.set_column(t.schema.get_field_index("arm"), "arm", relabel(arm, arm_names))
+        t = t.set_column(t.schema.get_field_index("run_id"), "run_id", relabel(run_id, id_map))
+        t = t.append_column("job_arm", arm).append_column("job_run_id", run_id)
+        return t.schema if schema_only else t
+
+    return read
+
+
+def gather(path: Path, baseline: str | None = None) -> tuple[results.JobTables, dict]:
+    """Gather every job under a multirun folder into one experiment: its tables are written at
+    the folder's root, streamed job by job (a sweep need not fit in memory)."""
+    path = Path(path)
     dirs = job_dirs(path)
     if not dirs:
         raise FileNotFoundError(f"no job folders with runs.parquet under {path}")
     manifests = [results.read_manifest(d) for d in dirs]
     labels = job_labels([m.get("overrides", []) for m in manifests])
-    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in results.TABLES}
+    readers: dict = {}
     arms: list[str] = []
     designs: dict[str, str] = {}
-    offset = 0
+    offset = n_runs = 0
     for d, m, label in zip(dirs, manifests, labels, strict=True):
-        job_arms = m.get("experiment", {}).get("arms") or None
-        tables = results.read_tables(d)
-        runs = tables["runs"]
-        job_arms = job_arms or list(dict.fromkeys(runs["arm"]))
+        job_runs = pd.read_parquet(d / "runs.parquet", columns=["run_id", "arm"])
+        job_arms = m.get("experiment", {}).get("arms") or list(dict.fromkeys(job_runs["arm"]))
         names = {a: label if len(job_arms) == 1 else f"{label} · {a}" for a in job_arms}
         arms += [names[a] for a in job_arms]
         for a in job_arms:
             designs[names[a]] = m.get("experiment", {}).get("designs", {}).get(a, "")
-        id_map = {rid: offset + i for i, rid in enumerate(runs["run_id"])}
-        offset += len(runs)
-        for t in results.TABLES:
-            if t not in tables:
-                continue
-            df = tables[t].copy()
-            df.insert(0, "job", int(d.name) if d.name.isdigit() else d.name)
-            df.insert(1, "job_label", label)
-            df["job_arm"] = df["arm"]
-            df["arm"] = df["arm"].map(names)
-            df["job_run_id"] = df["run_id"]
-            df["run_id"] = df["run_id"].map(id_map)
-            parts[t].append(df)
-    tables = {t: pd.concat(v, ignore_index=True) for t, v in parts.items() if v}
+        id_map = {int(rid): offset + i for i, rid in enumerate(job_runs["run_id"])}
+        offset += len(job_runs)
+        n_runs = max(n_runs, int(job_runs.groupby("arm").size().max()))
+        readers[d] = _job_reader(int(d.name) if d.name.isdigit() else d.name, label, names,
+                                 id_map)
+    for t in results.TABLES:
+        sources = [d / f"{t}.parquet" for d in dirs if (d / f"{t}.parquet").exists()]
+        results.stream_table(sources, path / f"{t}.parquet",
+                             lambda src, schema_only=False: readers[src.parent](src, schema_only),
+                             ["job", "job_label", *results.ROW_KEYS])
+    tables = results.JobTables(path)
     first = manifests[0].get("experiment", {})
     if baseline is None:
         baseline = next((a for a in arms if designs.get(a) == "open_call"), arms[0])
     elif baseline not in arms:
         raise ValueError(f"--baseline: got {baseline!r}; allowed: {', '.join(arms)}")
     arms = [baseline] + [a for a in arms if a != baseline]
-    runs = tables["runs"]
     info = dict(name=f"{first.get('name', 'multirun')} (multirun)",
                 description=first.get("description", ""), arms=arms, baseline=baseline,
                 designs=designs, outcomes=first.get("outcomes", []),
@@ -376,10 +407,10 @@ def gather(path: Path, baseline: str | None = None) -> tuple[dict[str, pd.DataFr
                                            for m in manifests})),
                 years=", ".join(sorted({str(m.get('experiment', {}).get('years'))
                                         for m in manifests})),
-                n_seeds=int(runs.groupby("arm").size().max()), n_runs=len(runs))
+                n_seeds=n_runs, n_runs=offset)
     manifest = {
         "created": results.build_manifest({}, info, [])["created"],
-        "command": list(sys.argv), "gathered_from": str(Path(path).resolve()),
+        "command": list(sys.argv), "gathered_from": str(path.resolve()),
         "experiment": info,
         "jobs": [dict(job=d.name, label=lab, overrides=m.get("overrides", []),
                       created=m.get("created"), git=m.get("git"), seeds=m.get("seeds"))
@@ -389,13 +420,13 @@ def gather(path: Path, baseline: str | None = None) -> tuple[dict[str, pd.DataFr
     return tables, manifest
 
 
-def summarise_tables(tables: dict[str, pd.DataFrame], info: dict) -> None:
-    """(Re)compute the summary and differences tables for the arms and baseline in ``info``."""
+def summarise_tables(tables, info: dict) -> dict[str, pd.DataFrame]:
+    """The summary and differences tables for the arms and baseline in ``info``."""
     runs = tables["runs"]
     outcomes = [o for o in info["outcomes"] if o in runs]
-    tables["summary"] = results.summarise(runs, outcomes, info["arms"])
-    tables["differences"] = results.paired_differences(runs, outcomes, info["arms"],
-                                                       info["baseline"])
+    return {"summary": results.summarise(runs, outcomes, info["arms"]),
+            "differences": results.paired_differences(runs, outcomes, info["arms"],
+                                                      info["baseline"])}
 
 
 def report_path(path: Path, baseline: str | None = None, figures: bool = True) -> Path:
@@ -404,12 +435,9 @@ def report_path(path: Path, baseline: str | None = None, figures: bool = True) -
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is not a folder")
     if job_dirs(path):
-        tables, manifest = gather(path, baseline)
-        summarise_tables(tables, manifest["experiment"])
-        results.write_tables(path, tables)
+        _, manifest = gather(path, baseline)
         results.write_manifest(path, manifest)
     elif (path / "runs.parquet").exists():
-        tables = results.read_tables(path)
         manifest = results.read_manifest(path)
         if not manifest.get("experiment"):
             raise FileNotFoundError(f"{path / 'manifest.json'} is missing or has no experiment")
@@ -420,12 +448,11 @@ def report_path(path: Path, baseline: str | None = None, figures: bool = True) -
                                  f"{', '.join(info['arms'])}")
             info["baseline"] = baseline
             info["arms"] = [baseline] + [a for a in info["arms"] if a != baseline]
-        summarise_tables(tables, info)
-        results.write_tables(path, {k: tables[k] for k in ("summary", "differences")})
     else:
         raise FileNotFoundError(f"no results under {path}: expected runs.parquet (a job folder) "
                                 "or job sub-folders (a multirun folder)")
-    make_report(path, tables, manifest, figures=figures)
+    results.write_tables(path, summarise_tables(results.JobTables(path), manifest["experiment"]))
+    make_report(path, results.JobTables(path), manifest, figures=figures)
     return path / "summary.md"
 
 
