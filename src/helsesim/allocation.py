@@ -62,8 +62,12 @@ class OpenCall:
         scores = board.score(proposals, rng)
         for pr, s in zip(proposals, scores, strict=True):
             pr.score = float(s)
-        order = np.argsort(-scores, kind="stable")
-        return fund_in_order(proposals, order, budget, board.model.cfg.levers.recruitment_earmark)
+        return fund_in_order(proposals, self.order(board, scores, rng), budget,
+                             board.model.cfg.levers.recruitment_earmark)
+
+    def order(self, board, scores: np.ndarray, rng) -> np.ndarray:
+        """The order in which proposals are funded: by score, best first."""
+        return np.argsort(-scores, kind="stable")
 
 
 class GovernanceLed:
@@ -111,24 +115,14 @@ class PerCapita:
                 for m in board.municipalities]
 
 
-class Lottery:
+class Lottery(OpenCall):
     """Partial lottery: proposals scoring above a quantile bar are drawn at random."""
 
     name = "lottery"
 
-    def allocate(self, board, budget, rng):
-        proposals = board.call_for_proposals(rng)
-        for pr in proposals:
-            pr.stream = self.name
-        if not proposals:
-            return []
-        scores = board.score(proposals, rng)
-        for pr, s in zip(proposals, scores, strict=True):
-            pr.score = float(s)
+    def order(self, board, scores, rng):
         bar = np.quantile(scores, board.model.cfg.allocation.lottery_bar)
-        eligible = np.flatnonzero(scores >= bar)
-        order = rng.permutation(eligible)
-        return fund_in_order(proposals, order, budget, board.model.cfg.levers.recruitment_earmark)
+        return rng.permutation(np.flatnonzero(scores >= bar))
 
 
 #: The registry: design name -> strategy class.

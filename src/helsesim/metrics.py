@@ -17,17 +17,22 @@ def _arrays(values, weights=None):
     return x, w
 
 
+def _shares(values, weights):
+    """Values, weights normalised to sum 1, and the weighted mean (0 when undefined)."""
+    x, w = _arrays(values, weights)
+    if x.size == 0 or w.sum() <= 0:
+        return x, w, 0.0
+    w = w / w.sum()
+    return x, w, float(np.sum(w * x))
+
+
 def gini(values, weights=None) -> float:
     """Population-weighted Gini: (1 / 2 mu) sum_ij pi_i pi_j |y_i - y_j|.
 
     Without weights, the plain Gini sum_ij |x_i - x_j| / (2 n^2 mu). 0 when all values are
     equal (or all zero); 1 - 1/n when one of n equal-weight units holds everything.
     """
-    x, w = _arrays(values, weights)
-    if x.size == 0 or w.sum() <= 0:
-        return 0.0
-    w = w / w.sum()
-    mu = float(np.sum(w * x))
+    x, w, mu = _shares(values, weights)
     if mu <= 0:
         return 0.0
     order = np.argsort(x, kind="stable")
@@ -41,11 +46,7 @@ def gini(values, weights=None) -> float:
 
 def theil(values, weights=None) -> float:
     """Population-weighted Theil T: sum_i pi_i (y_i / mu) ln(y_i / mu), with 0 ln 0 = 0."""
-    x, w = _arrays(values, weights)
-    if x.size == 0 or w.sum() <= 0:
-        return 0.0
-    w = w / w.sum()
-    mu = float(np.sum(w * x))
+    x, w, mu = _shares(values, weights)
     if mu <= 0:
         return 0.0
     r = x / mu
