@@ -349,13 +349,28 @@ def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
     run does not end the other runs of a sweep."""
     from helsesim.api import run_config
 
+    ids = _agent_ids()
+    before = set(ids)
     try:
         if spec.run_id in fail:
             raise RuntimeError(f"run {spec.run_id} failed on purpose ({FAIL_RUNS_ENV})")
         res = run_config(spec.config)
     except Exception:  # noqa: BLE001 - recorded in the runs table and reported
         return results.failed_run(spec.key, spec.config, traceback.format_exc(), spec.inputs)
+    finally:
+        for model in [m for m in ids if m not in before]:
+            del ids[model]
     return results.tidy_run(spec.key, spec.config, res, spec.inputs)
+
+
+def _agent_ids() -> dict:
+    """Mesa 3.3's ``Agent._ids``: a class-level id counter per model that keeps every model
+    ever made alive (~0.2 MB per Nordland run), so a worker's memory grew with the sweep.
+    :func:`run_one` drops the models its run made (none that the caller still holds)."""
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    return ids if isinstance(ids, dict) else {}
 
 
 def run_chunk(specs: list[RunSpec], parts_dir: str | None = None,
