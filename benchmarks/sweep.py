@@ -1,0 +1,250 @@
+"""Speed and memory of sweeps (a benchmark script, not a test): prints one table.
+
+    python benchmarks/sweep.py          # a few minutes on 2 cores
+    python benchmarks/sweep.py --big    # the issue's sizes: 1,000 vs 10,000 runs for memory,
+                                        # more runs and seeds everywhere (~15 min on 2 cores)
+
+What it measures, each against the issue's target:
+
+* one 10-year run of ``nordland`` and of ``norway`` (median over seeds; ``bench.py`` has more);
+* runs per second of a sweep (5 designs x seeds, Nordland, 10 years, all five tables written
+  to parquet) in this process and on every core, and the parallel efficiency
+  (parallel runs/s / (serial runs/s x cores)); the worker pool is started before timing;
+* the same sweep through ``mesa.batch_run`` (``mesa_batch.BatchRunHealthSystem``, the same runs:
+  checked on an outcome of every run) and through helsesim's runner, both from a cold start;
+* the time of a 10-year run of ``synthetic`` with 20 to 2,000 municipalities, and the exponent
+  b of time ~ n^b fitted by least squares on log-log;
+* the peak resident memory of a sweep of N and of 10 N runs (Nordland, 2 years) written to a job
+  folder: the main process and its largest worker, each in a fresh process.
+
+Usage: python benchmarks/sweep.py [--big] [--cores N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SIZES = (20, 50, 100, 200, 500, 1000, 2000)
+DESIGNS = ("open_call", "governance_led", "two_stream", "per_capita", "lottery")
+
+
+def sweep_config(n_seeds: int, years: int, n_jobs: int, extra: tuple[str, ...] = ()):
+    from helsesim.experiment import compose_config
+
+    return compose_config([f"experiment.n_seeds={n_seeds}", f"years={years}",
+                           f"experiment.n_jobs={n_jobs}", "experiment.progress=false",
+                           "experiment.figures=false", *extra])
+
+
+def runner_seconds(n_seeds: int, years: int, n_jobs: int, cold: bool) -> tuple[float, object]:
+    """Wall time of helsesim's runner on a sweep written to a fresh job folder."""
+    from helsesim.experiment import run_experiment, shutdown_pools
+
+    cfg = sweep_config(n_seeds, years, n_jobs)
+    if cold:
+        shutdown_pools()
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        res = run_experiment(cfg, Path(tmp) / "job")
+        seconds = time.perf_counter() - t
+        runs = res.tables["runs"][["design", "seed", "status"]].copy()
+        years_t = res.tables["years"]
+    return seconds, (runs, years_t)
+
+
+def batch_run_seconds(n_seeds: int, years: int, processes: int):
+    import mesa
+    from mesa_batch import BatchRunHealthSystem
+
+    t = time.perf_counter()
+    rows = mesa.batch_run(BatchRunHealthSystem,
+                          parameters={"allocation": list(DESIGNS), "years": years,
+                                      "rng": list(range(1, n_seeds + 1))},
+                          number_processes=processes, iterations=1, max_steps=years - 1,
+                          data_collection_period=-1, display_progress=False)
+    return time.perf_counter() - t, rows
+
+
+def same_runs(rows: list[dict], years_table, years: int, key: str = "gini_benefit_per_capita"
+              ) -> bool:
+    """batch_run's row of each run (the model reporters at step ``years - 1``: batch_run reads
+    the collection of that index, and helsesim collects year 0 too) equals helsesim's."""
+    ours = years_table[years_table["year"] == years - 1].set_index(["design", "seed"])[key]
+    return all(np.isclose(r[key], ours.loc[(r["allocation"], r["rng"])], rtol=0, atol=0)
+               for r in rows) and len(rows) == len(ours)
+
+
+def per_run_costs(n: int) -> dict[str, float]:
+    """Milliseconds per 10-year Nordland run, serial in this process: the model alone (what
+    batch_run runs), with its result tables and summary (``run_config``), and as the runner
+    runs it (keys, runs row, a part written per chunk of 10)."""
+    from helsesim.api import run_config
+    from helsesim.experiment import compose_config, plan_experiment, run_chunk
+    from helsesim.model import HealthSystem
+
+    specs = plan_experiment(compose_config([f"experiment.n_seeds={n}", "years=10"])).runs[:n]
+    run_config(specs[0].config)
+
+    def per_run(f) -> float:  # the best of three rounds
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            f()
+            best = min(best, time.perf_counter() - t)
+        return best / n * 1e3
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return {"model": per_run(lambda: [HealthSystem(s.config).run() for s in specs]),
+                "tables": per_run(lambda: [run_config(s.config) for s in specs]),
+                "runner": per_run(lambda: [run_chunk(specs[i:i + 10], tmp)
+                                           for i in range(0, n, 10)])}
+
+
+def single_runs(repeats: int) -> dict[str, float]:
+    sys.path.insert(0, str(HERE))
+    from bench import timed
+
+    import helsesim
+
+    helsesim.simulate("nordland", years=1)  # warm-up: data tables, caches
+    return {s: statistics.median(timed(s, repeats)) for s in ("nordland", "norway")}
+
+
+def scaling(repeats: int) -> tuple[dict[int, float], float]:
+    import helsesim
+
+    helsesim.simulate("synthetic", years=1, n_municipalities=20)
+    times = {}
+    for n in SIZES:
+        ts = []
+        for seed in range(1, repeats + 1):
+            t = time.perf_counter()
+            helsesim.simulate("synthetic", seed=seed, years=10, n_municipalities=n)
+            ts.append(time.perf_counter() - t)
+        times[n] = statistics.median(ts)
+    slope = np.polyfit(np.log(list(times)), np.log(list(times.values())), 1)[0]
+    return times, float(slope)
+
+
+MEMORY_CHILD = """
+import json, resource, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from sweep import sweep_config
+from helsesim.experiment import run_experiment, shutdown_pools
+cfg = sweep_config({n_seeds}, 2, {n_jobs})
+with tempfile.TemporaryDirectory() as tmp:
+    t = time.perf_counter()
+    res = run_experiment(cfg, Path(tmp) / "job")
+    seconds = time.perf_counter() - t
+    n = len(res.tables["runs"])
+shutdown_pools()  # workers end, so their peak is in RUSAGE_CHILDREN
+kb = lambda who: resource.getrusage(who).ru_maxrss
+print(json.dumps(dict(runs=n, seconds=seconds, main_mb=kb(resource.RUSAGE_SELF) / 1024,
+                      worker_mb=kb(resource.RUSAGE_CHILDREN) / 1024)))
+"""
+
+
+def peak_memory(n_runs: int, n_jobs: int) -> dict:
+    """Peak RSS of a sweep of ``n_runs`` runs, run in a fresh Python."""
+    code = MEMORY_CHILD.format(here=str(HERE), n_seeds=n_runs // len(DESIGNS), n_jobs=n_jobs)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--big", action="store_true", help="the issue's sizes (~15 min, 2 cores)")
+    ap.add_argument("--cores", type=int, default=len(os.sched_getaffinity(0)),
+                    help="worker processes for the parallel measurements (default: all)")
+    args = ap.parse_args(argv)
+    cores = args.cores
+    big = args.big
+    seeds = 80 if big else 40  # per design: 400 or 200 runs
+    mem_runs = (1_000, 10_000) if big else (500, 5_000)
+    logging_quiet()
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(measure: str, value: str, target: str = "", met: bool | None = None) -> None:
+        rows.append((measure, value, target, "" if met is None else ("yes" if met else "NO")))
+        print(f"  {measure}: {value}", file=sys.stderr, flush=True)
+
+    print(f"helsesim sweep benchmark ({'big' if big else 'quick'}; {cores} cores)",
+          file=sys.stderr)
+    single = single_runs(7 if big else 5)
+    row("one 10-year run, nordland", f"{single['nordland']:.3f} s")
+    row("one 10-year run, norway", f"{single['norway']:.3f} s", "<= 0.2 s",
+        single["norway"] <= 0.2)
+
+    n_runs = seeds * len(DESIGNS)
+    t_serial, _ = runner_seconds(seeds, 10, 1, cold=False)
+    runner_seconds(2, 2, cores, cold=True)  # start the worker pool
+    t_par, _ = runner_seconds(seeds, 10, cores, cold=False)
+    serial_rate, par_rate = n_runs / t_serial, n_runs / t_par
+    eff = par_rate / (serial_rate * cores)
+    row(f"sweep of {n_runs} runs (nordland, 10 y), serial", f"{serial_rate:.1f} runs/s "
+        f"({t_serial:.1f} s)")
+    row(f"same sweep on {cores} cores (pool started)", f"{par_rate:.1f} runs/s ({t_par:.1f} s)")
+    row("parallel efficiency", f"{eff:.2f}", ">= 0.9", eff >= 0.9)
+
+    n_cmp = seeds // 2
+    t_batch, batch_rows = batch_run_seconds(n_cmp, 10, cores)
+    t_ours, (_, years_t) = runner_seconds(n_cmp, 10, cores, cold=True)
+    same = same_runs(batch_rows, years_t, 10)
+    t_warm, _ = runner_seconds(n_cmp, 10, cores, cold=False)
+    ratio = t_batch / t_ours
+    row(f"mesa.batch_run, {n_cmp * len(DESIGNS)} runs on {cores} cores (cold)",
+        f"{t_batch:.1f} s (final-step model reporters only)")
+    row(f"helsesim runner, same runs{'' if same else ' (NOT THE SAME RESULTS)'} (cold)",
+        f"{t_ours:.1f} s (5 tables to parquet)")
+    row("batch_run time / helsesim time", f"{ratio:.2f}", "> 1", ratio > 1 and same)
+    row("helsesim runner, same runs, pool kept from the previous job", f"{t_warm:.1f} s "
+        f"(batch_run / helsesim = {t_batch / t_warm:.2f})")
+    cost = per_run_costs(20 if big else 10)
+    row("per Nordland run, serial: model / + result tables and summary / as the runner runs it",
+        f"{cost['model']:.0f} / {cost['tables']:.0f} / {cost['runner']:.0f} ms")
+
+    times, slope = scaling(3 if big else 2)
+    row("synthetic, 10 years: " + ", ".join(f"{n}: {t:.2f}" for n, t in times.items()),
+        "s per run")
+    row("fitted exponent b (time ~ n^b), 20-2,000 municipalities", f"{slope:.2f}", "<= 1",
+        slope <= 1.0)
+
+    small, large = (peak_memory(n, cores) for n in mem_runs)
+    for m in (small, large):
+        row(f"peak memory, sweep of {m['runs']:,} runs (nordland, 2 y, {m['seconds']:.0f} s)",
+            f"main {m['main_mb']:.0f} MB, largest worker {m['worker_mb']:.0f} MB")
+    growth = large["main_mb"] / small["main_mb"]
+    row(f"main-process memory, {large['runs']:,} / {small['runs']:,} runs", f"{growth:.2f}x",
+        "flat (streamed)", growth < 1.5)
+
+    widths = [max(len(r[i]) for r in [("measure", "value", "target", "met"), *rows])
+              for i in range(4)]
+    line = "| " + " | ".join(f"{{:<{w}}}" for w in widths) + " |"
+    print(line.format("measure", "value", "target", "met"))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line.format(*r))
+
+
+def logging_quiet() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("helsesim").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    main()
