@@ -15,18 +15,9 @@ import pandas as pd
 import pytest
 
 from helsesim.experiment import REFERENCE_DIR, REFERENCES, run_reference, to_reference_csv
+from helsesim.preflight import flat_config as flat
 
 REGENERATE = "python scripts/regenerate_reference.py"
-
-
-def flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and k != "arms":
-            out.update(flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def test_every_shipped_experiment_has_a_reference():

@@ -109,11 +109,12 @@ def job_identity(plan) -> dict:
                 config_hash=hashlib.sha256(blob.encode()).hexdigest()[:16], data=checksums)
 
 
-def _flat(d: dict, prefix: str = "") -> dict:
+def flat_config(d: dict, prefix: str = "") -> dict:
+    """A nested configuration as ``{dotted.path: value}`` (``experiment.arms`` kept whole)."""
     out = {}
     for k, v in d.items():
         if isinstance(v, dict) and k != "arms":
-            out.update(_flat(v, f"{prefix}{k}."))
+            out.update(flat_config(v, f"{prefix}{k}."))
         else:
             out[f"{prefix}{k}"] = v
     return out
@@ -121,7 +122,7 @@ def _flat(d: dict, prefix: str = "") -> dict:
 
 def _config_differences(old: dict, new: dict) -> str:
     skip = {f"experiment.{k}" for k in EXECUTION_KEYS}
-    a, b = _flat(old), _flat(json.loads(json.dumps(new, default=str)))
+    a, b = flat_config(old), flat_config(json.loads(json.dumps(new, default=str)))
     diff = [f"{k} ({a.get(k)!r} -> {b.get(k)!r})" for k in sorted(a.keys() | b.keys())
             if k not in skip and a.get(k) != b.get(k)]
     if not diff:
