@@ -129,7 +129,12 @@ def restrict_to_design(cfg: DictConfig, task_overrides: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of the experiment."""
+    """One run of the experiment.
+
+    The arm's configuration and inputs are shared by the arm's runs, not copied per run (a plan
+    of 10,000 runs would otherwise hold 10,000 configurations); :attr:`config` and
+    :attr:`inputs` give this run's, with its seed.
+    """
 
     run_id: int
     experiment: str
@@ -137,14 +142,26 @@ class RunSpec:
     replicate: int
     seed: int
     root_seed: int
-    config: SimConfig = field(repr=False)
-    #: The run's inputs as columns of the runs table (:func:`results.flat_inputs`).
-    inputs: dict | None = field(default=None, repr=False, compare=False)
+    arm_config: SimConfig = field(repr=False)
+    #: The arm's inputs as columns of the runs table (:func:`results.flat_inputs`).
+    arm_inputs: dict | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def config(self) -> SimConfig:
+        """This run's configuration (a copy of the arm's, with this run's seed)."""
+        cfg = copy.deepcopy(self.arm_config)
+        cfg.seed = self.seed
+        return cfg
+
+    @property
+    def inputs(self) -> dict | None:
+        """This run's inputs as columns of the runs table."""
+        return None if self.arm_inputs is None else {**self.arm_inputs, "seed": self.seed}
 
     @property
     def key(self) -> dict:
         return dict(run_id=self.run_id, experiment=self.experiment, arm=self.arm,
-                    design=self.config.allocation.design, replicate=self.replicate,
+                    design=self.arm_config.allocation.design, replicate=self.replicate,
                     seed=self.seed, root_seed=self.root_seed)
 
 
@@ -245,10 +262,8 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     for arm in arms:
         inputs = results.flat_inputs(arm_configs[arm])
         for i, s in enumerate(seeds):
-            c = copy.deepcopy(arm_configs[arm])
-            c.seed = s
-            runs.append(RunSpec(len(runs), exp.name, arm, i, s, h.seed, c,
-                                {**inputs, "seed": s}))
+            runs.append(RunSpec(len(runs), exp.name, arm, i, s, h.seed, arm_configs[arm],
+                                inputs))
     return Plan(exp.name, arms, arm_configs, changes, baseline, list(exp.outcomes), seeds,
                 runs, h)
 
@@ -351,16 +366,17 @@ def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
 
     ids = _agent_ids()
     before = set(ids)
+    cfg = spec.config
     try:
         if spec.run_id in fail:
             raise RuntimeError(f"run {spec.run_id} failed on purpose ({FAIL_RUNS_ENV})")
-        res = run_config(spec.config)
+        res = run_config(cfg)
     except Exception:  # noqa: BLE001 - recorded in the runs table and reported
-        return results.failed_run(spec.key, spec.config, traceback.format_exc(), spec.inputs)
+        return results.failed_run(spec.key, cfg, traceback.format_exc(), spec.inputs)
     finally:
         for model in [m for m in ids if m not in before]:
             del ids[model]
-    return results.tidy_run(spec.key, spec.config, res, spec.inputs)
+    return results.tidy_run(spec.key, cfg, res, spec.inputs)
 
 
 def _agent_ids() -> dict:

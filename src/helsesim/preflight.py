@@ -157,6 +157,7 @@ def check_job_folder(out_dir: Path, identity: dict, config: dict, overwrite: boo
            "experiment.overwrite=true to replace them")
     if not old:
         problem = ("results without a helsesim manifest" if not manifest else
+                   "the gathered results of a multirun" if "gathered_from" in manifest else
                    "results of an older helsesim (results format 1, not resumable)")
     elif old.get("results_format") != identity["results_format"]:
         problem = (f"results in format {old.get('results_format')} (this helsesim writes "
