@@ -246,7 +246,7 @@ def test_a_chunk_saved_twice_is_kept_once(tmp_path):
 def test_stream_table_writes_bounded_row_groups(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr(results, "ROW_GROUP_ROWS", 10)
+    monkeypatch.setattr(results, "ROW_GROUP_BYTES", 80)  # 10 int64 values
     tables = [pa.table({"run_id": list(range(i * 4, i * 4 + 4))}) for i in range(10)]
     n = results.stream_table(tables, tmp_path / "t.parquet",
                              lambda t, schema_only=False: t.schema if schema_only else t,

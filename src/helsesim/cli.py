@@ -79,10 +79,9 @@ def main(cfg: DictConfig) -> int:
     except (SweepFailed, SweepInterrupted) as e:
         log.error("%s", e)
         return _end(1, multirun)
-    n_failed = len(res.failed)
+    n_failed, n_runs = res.counts
     if n_failed:
-        log.error("%s", failure_message(n_failed, len(res.tables["runs"]),
-                                        f"{res.out_dir}/runs.parquet"))
+        log.error("%s", failure_message(n_failed, n_runs, f"{res.out_dir}/runs.parquet"))
         return _end(1, multirun)
     return 0
 

@@ -487,7 +487,12 @@ def cluster_workers(backend: str, n_jobs: int, n_runs: int, address: str | None)
     """Processes that will run the job: local cores, or the CPUs of the Ray cluster."""
     if backend == "ray" and address is not None:
         ray = _ray(address, 1)
-        return max(1, min(int(ray.cluster_resources().get("CPU", 1)), n_runs))
+        deadline = time.monotonic() + 30  # a head just started registers its CPUs a bit later
+        while not (cpus := int(ray.cluster_resources().get("CPU", 0))):
+            if time.monotonic() > deadline:
+                raise SweepInterrupted(f"the Ray cluster at {address} has no CPUs")
+            time.sleep(0.2)
+        return max(1, min(cpus, n_runs))
     return resolve_n_jobs(n_jobs, n_runs)
 
 
@@ -531,6 +536,13 @@ class ExperimentResult:
     def failed(self) -> pd.DataFrame:
         runs = self.tables["runs"]
         return runs[runs["status"] != "ok"]
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """(failed runs, runs), from the manifest when there is one (no table is read)."""
+        if "n_failed" in self.manifest:
+            return int(self.manifest["n_failed"]), int(self.manifest["experiment"]["n_runs"])
+        return len(self.failed), len(self.tables["runs"])
 
 
 def failure_message(n_failed: int, n_runs: int, where: str = "runs.parquet") -> str:
@@ -611,7 +623,8 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
     timings.update(runs=round(time.perf_counter() - t0, 3), workers=workers)
     results.assemble_parts(parts_dir, out, [r.run_id for r in plan.runs])
     tables = results.JobTables(out)
-    runs = tables["runs"]
+    # only the columns the summaries need: the whole table is read when a caller asks for it
+    runs = tables.read("runs", ["run_id", "arm", "seed", "status", "error", *plan.outcomes])
     failed = runs[runs["status"] != "ok"]
     manifest["n_failed"] = len(failed)
     if len(failed) == len(runs):

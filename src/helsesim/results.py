@@ -214,8 +214,9 @@ def chunk_tables(outputs: list[dict]) -> dict[str, pa.Table]:
 # tables are streamed from the parts (never the whole sweep in memory).
 
 PARTS = "parts"
-#: Rows buffered before a row group of a final table is written.
-ROW_GROUP_ROWS = 65_536
+#: Bytes buffered before a row group of a final table is written (a wide table, like ``runs``
+#: with ~190 columns, reaches it in fewer rows than a narrow one).
+ROW_GROUP_BYTES = 1 * 2**20
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,7 @@ def _conform(t: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def stream_table(sources: list, path: Path, read, empty_columns: list[str]) -> int:
     """Write the concatenation of ``read(source)`` for every source to ``path`` (parquet,
-    atomically), holding about :data:`ROW_GROUP_ROWS` rows at a time. ``read(source,
+    atomically), holding about :data:`ROW_GROUP_BYTES` at a time. ``read(source,
     schema_only=True)`` gives a source's schema. Returns the number of rows."""
     if not sources:
         write_parquet(pd.DataFrame(columns=empty_columns), path)
@@ -312,17 +313,19 @@ def stream_table(sources: list, path: Path, read, empty_columns: list[str]) -> i
     with atomic_path(path) as tmp:
         with pq.ParquetWriter(tmp, schema) as writer:
             buf: list[pa.Table] = []
-            rows = 0
+            rows = size = 0
             for s in sources:
                 t = _conform(read(s), schema)
                 buf.append(t)
                 rows += t.num_rows
-                if rows >= ROW_GROUP_ROWS:
+                size += t.nbytes
+                if size >= ROW_GROUP_BYTES:
                     writer.write_table(pa.concat_tables(buf))
                     n += rows
-                    buf, rows = [], 0
+                    buf, rows, size = [], 0, 0
             if buf or n == 0:
-                writer.write_table(pa.concat_tables(buf) if buf else schema.empty_table())
+                writer.write_table(pa.concat_tables(buf) if buf
+                                   else schema.empty_table())
                 n += rows
     return n
 
