@@ -15,7 +15,9 @@ What it measures, each against the issue's target:
 * the time of a 10-year run of ``synthetic`` with 20 to 2,000 municipalities, and the exponent
   b of time ~ n^b fitted by least squares on log-log;
 * the peak resident memory of a sweep of N and of 10 N runs (Nordland, 2 years) written to a job
-  folder: the main process and its largest worker, each in a fresh process.
+  folder, each in a fresh process: the main process and its largest worker, each its own peak
+  since it started (``VmHWM``; ``ru_maxrss`` would count the memory of the process it was
+  forked from).
 
 Usage: python benchmarks/sweep.py [--big] [--cores N]
 """
@@ -138,21 +140,28 @@ def scaling(repeats: int) -> tuple[dict[int, float], float]:
 
 
 MEMORY_CHILD = """
-import json, resource, sys, tempfile, time
+import json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {here!r})
 from sweep import sweep_config
-from helsesim.experiment import run_experiment, shutdown_pools
+from helsesim.experiment import _POOL, run_experiment, shutdown_pools
 cfg = sweep_config({n_seeds}, 2, {n_jobs})
 with tempfile.TemporaryDirectory() as tmp:
     t = time.perf_counter()
     res = run_experiment(cfg, Path(tmp) / "job")
     seconds = time.perf_counter() - t
     n = len(res.tables["runs"])
-shutdown_pools()  # workers end, so their peak is in RUSAGE_CHILDREN
-kb = lambda who: resource.getrusage(who).ru_maxrss
-print(json.dumps(dict(runs=n, seconds=seconds, main_mb=kb(resource.RUSAGE_SELF) / 1024,
-                      worker_mb=kb(resource.RUSAGE_CHILDREN) / 1024)))
+
+def peak_mb(pid):  # VmHWM: the process's own peak since exec (ru_maxrss keeps the parent's)
+    for line in open(f"/proc/{{pid}}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+workers = [p for pool in _POOL.values() for p in pool._processes]
+worker_mb = max((peak_mb(p) for p in workers), default=float("nan"))
+print(json.dumps(dict(runs=n, seconds=seconds, main_mb=peak_mb("self"), worker_mb=worker_mb)))
+shutdown_pools()
 """
 
 

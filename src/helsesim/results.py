@@ -197,11 +197,9 @@ def chunk_tables(outputs: list[dict]) -> dict[str, pa.Table]:
             raise ValueError(f"result table {name} already has key columns {clash}")
         df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         t = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
-        lengths = [len(f) for f in frames]
+        row_run = pa.array(np.repeat(np.arange(len(have)), [len(f) for f in frames]))
         for i, k in enumerate(ROW_KEYS):
-            values = [o["runs"][k] for o in have]
-            t = t.add_column(i, k, _array(np.repeat(np.array(values, dtype=object),
-                                                    lengths).tolist()))
+            t = t.add_column(i, k, _array([o["runs"][k] for o in have]).take(row_run))
         tables[name] = t
     return tables
 
