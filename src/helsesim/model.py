@@ -63,6 +63,7 @@ class HealthSystem(mesa.Model):
         kw = {"layout": None} if _NETWORK_TAKES_LAYOUT else {}
         self.grid = Network(self.graph, capacity=1, random=self.random, **kw)
         self._agent_at: dict = {}
+        self.edges = list(self.graph.edges(data=True))  # (u, v, attributes), in creation order
         self._edge_cache: dict = {}
         self._tie_cache: dict = {}
         self._moved_ties: dict = {}  # (u, v) -> edge attributes of ties off their base
@@ -376,6 +377,7 @@ class HealthSystem(mesa.Model):
         for (u, v), n in joint.items():
             if not self.graph.has_edge(u, v):
                 self.graph.add_edge(u, v, kind="project", tie=0.0)
+                self.edges.append((u, v, self.graph.edges[u, v]))
                 for node in (u, v):
                     c = self._agent_at[node].community
                     self._edge_version[c] = self._edge_version.get(c, 0) + 1

@@ -45,14 +45,17 @@ class Snapshot:
         self.t_pos = np.round(np.vstack([b.positions[:1] for b in boards]))
         self.t_filled = np.vstack([b.filled[:1] for b in boards]).astype(float)
         self.transfers = np.array([b.trust.transfers for b in boards], dtype=float)
-        node_group = {model.node_of(a): code[a.community] for b in boards for a in b.employers}
-        eg, tie = [], []
-        for u, v, e in model.graph.edges(data=True):
-            gu, gv = node_group[u], node_group[v]
-            eg.append(gu if gu == gv else -1)
-            tie.append(e["tie"])
-        self.e_group = np.array(eg, dtype=np.int64)
-        self.tie = np.array(tie, dtype=float)
+        edges = model.edges
+        cached = getattr(model, "_edge_groups", None)
+        if cached is None or len(cached) != len(edges):  # groups of edges added since
+            node_group = {a.node: code[a.community] for b in boards for a in b.employers}
+            known = [] if cached is None else list(cached)
+            for u, v, _ in edges[len(known):]:
+                gu, gv = node_group[u], node_group[v]
+                known.append(gu if gu == gv else -1)
+            model._edge_groups = np.array(known, dtype=np.int64)
+        self.e_group = model._edge_groups
+        self.tie = np.array([e["tie"] for _, _, e in edges], dtype=float)
 
 
 def _ratio(num, den):
@@ -265,23 +268,36 @@ def municipalities_frame(years: list[dict]) -> pd.DataFrame:
 
 def projects_frame(model) -> pd.DataFrame:
     """One row per funded project."""
-    rows = []
-    for pr in model.projects:
-        trust = model.boards[pr.community].trust
-        ms = pr.municipalities
-        rows.append(dict(
-            project_id=pr.project_id, community=pr.community, year=pr.year, stream=pr.stream,
-            type=pr.type, lead_id=model.node_of(pr.lead), lead_name=pr.lead.name,
-            lead_class=lead_class(pr),
-            partners=";".join(m.municipality_id for m in pr.partners),
-            n_partners=len(pr.partners), n_municipalities=len(ms), trust_party=pr.trust_party,
-            budget=pr.budget, duration=pr.duration, end_year=pr.end_year,
-            quality=pr.quality, score=pr.score, status=pr.status, survives=pr.survives,
-            benefit_trust=pr.benefit.get(trust, 0.0),
-            benefit_municipalities=sum(b for a, b in pr.benefit.items()
-                                       if a.kind == "municipality"),
-            n_first_timers=len(pr.first_timers)))
-    return pd.DataFrame(rows, columns=list(PROJECT_COLUMNS)).astype(PROJECT_COLUMNS)
+    prs = model.projects
+    trusts = {k: b.trust for k, b in model.boards.items()}
+    cols = {
+        "project_id": [pr.project_id for pr in prs],
+        "community": [pr.community for pr in prs],
+        "year": [pr.year for pr in prs],
+        "stream": [pr.stream for pr in prs],
+        "type": [pr.type for pr in prs],
+        "lead_id": [pr.lead.node for pr in prs],
+        "lead_name": [pr.lead.name for pr in prs],
+        "lead_class": [lead_class(pr) for pr in prs],
+        "partners": [";".join(m.municipality_id for m in pr.partners) for pr in prs],
+        "n_partners": [len(pr.partners) for pr in prs],
+        "n_municipalities": [len(pr.municipalities) for pr in prs],
+        "trust_party": [pr.trust_party for pr in prs],
+        "budget": [pr.budget for pr in prs],
+        "duration": [pr.duration for pr in prs],
+        "end_year": [pr.end_year for pr in prs],
+        "quality": [pr.quality for pr in prs],
+        "score": [pr.score for pr in prs],
+        "status": [pr.status for pr in prs],
+        "survives": [pr.survives for pr in prs],
+        "benefit_trust": [pr.benefit.get(trusts[pr.community], 0.0) for pr in prs],
+        "benefit_municipalities": [sum(b for a, b in pr.benefit.items()
+                                       if a.kind == "municipality") for pr in prs],
+        "n_first_timers": [len(pr.first_timers) for pr in prs],
+    }
+    return pd.DataFrame({c: (v if PROJECT_COLUMNS[c] == "str"
+                             else np.asarray(v, dtype=PROJECT_COLUMNS[c]))
+                         for c, v in cols.items()}).astype(PROJECT_COLUMNS)
 
 
 #: Columns of the projects table and their dtypes (also when no project was funded).
@@ -298,41 +314,46 @@ PROJECT_COLUMNS = {
 def summary(model, years: pd.DataFrame, projects: pd.DataFrame,
             munis: pd.DataFrame) -> dict[str, float]:
     """End-of-run outcomes: final state, totals over the run, and means over years."""
-    last = years.iloc[-1]
-    out = {k: (float(last[k]) if pd.notna(last[k]) else float("nan"))
-           for k in YEAR_COLUMNS if k not in ("year", "budget", "n_new_projects",
-                                               "funded_amount", "n_active_projects",
-                                               "recruitment_share_new")
+    nan = float("nan")
+    last = model.year_row  # the final year's row, as collected
+    out = {k: float(last[k]) for k in YEAR_COLUMNS
+           if k not in ("year", "budget", "n_new_projects", "funded_amount",
+                        "n_active_projects", "recruitment_share_new")
            and not k.startswith("participation_")}
-    run = years[years["year"] > 0]
+    run = {c: years[c].to_numpy()[1:] for c in ("budget", *(f"participation_{s}"
+                                                             for s in SIZE_CLASSES))}
+    budget = projects["budget"].to_numpy()
+    kind = projects["type"].to_numpy()
+    lead = projects["lead_class"].to_numpy()
+    status = projects["status"].to_numpy()
     n = len(projects)
+
+    def share(mask) -> float:
+        return float(np.mean(mask)) if np.size(mask) else nan
+
     out["n_projects"] = n
-    out["total_funded"] = float(projects["budget"].sum()) if n else 0.0
+    out["total_funded"] = float(budget.sum())
     out["total_budget"] = float(run["budget"].sum())
-    out["mean_project_budget"] = float(projects["budget"].mean()) if n else float("nan")
-    out["median_project_budget"] = float(projects["budget"].median()) if n else float("nan")
-    out["mean_partners"] = float(projects["n_partners"].mean()) if n else float("nan")
-    out["recruitment_project_share"] = (float((projects["type"] == "recruitment").mean())
-                                        if n else float("nan"))
+    out["mean_project_budget"] = float(budget.mean()) if n else nan
+    out["median_project_budget"] = float(np.median(budget)) if n else nan
+    out["mean_partners"] = float(projects["n_partners"].to_numpy().mean()) if n else nan
+    out["recruitment_project_share"] = share(kind == "recruitment")
     for c in LEAD_CLASSES:
-        out[f"lead_share_{c}"] = float((projects["lead_class"] == c).mean()) if n else float("nan")
-    ms = list(model.municipalities)
+        out[f"lead_share_{c}"] = share(lead == c)
+    ms = [m for b in model.boards.values() for m in b.municipalities]
     n_members = len(ms) + len(model.boards)
     out["member_share_trust"] = len(model.boards) / n_members
     for size in SIZE_CLASSES:
         out[f"member_share_{size}"] = sum(m.size_class == size for m in ms) / n_members
-        out[f"participation_rate_{size}"] = float(run[f"participation_{size}"].mean())
-    done = projects[projects["status"].isin(["implemented", "failed"])]
-    out["implementation_rate"] = (float((done["status"] == "implemented").mean())
-                                  if len(done) else float("nan"))
-    impl = done[done["status"] == "implemented"]
-    out["survival_rate"] = float(impl["survives"].mean()) if len(impl) else float("nan")
-    out["multi_municipality_share"] = (float((projects["n_municipalities"] > 1).mean())
-                                       if n else float("nan"))
+        out[f"participation_rate_{size}"] = float(np.mean(run[f"participation_{size}"]))
+    done = (status == "implemented") | (status == "failed")
+    out["implementation_rate"] = share(status[done] == "implemented")
+    out["survival_rate"] = share(projects["survives"].to_numpy()[status == "implemented"])
+    out["multi_municipality_share"] = share(projects["n_municipalities"].to_numpy() > 1)
     # Matthew effect (P6): do the initially experienced keep joining?
     init = np.array([m.initial_experience for m in ms], dtype=float)
     joined = np.array([m.projects_led + m.projects_joined for m in ms], dtype=float)
     out["matthew_correlation"] = (float(np.corrcoef(init, joined)[0, 1])
-                                  if init.std() > 0 and joined.std() > 0 else float("nan"))
-    out["years"] = int(years["year"].max())
+                                  if init.std() > 0 and joined.std() > 0 else nan)
+    out["years"] = int(model.year)
     return out
