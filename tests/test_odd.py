@@ -10,19 +10,12 @@ import pytest
 
 from helsesim import odd
 from helsesim.config import parameter_table
+from helsesim.reporters import CORE_SUMMARY_KEYS
 
 ODD_PATH = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
 #: Summary keys the ODD's outcomes section must define (the issue's list).
-REQUIRED_SUMMARY_KEYS = [
-    "gini_benefit_per_capita", "theil_benefit_per_capita", "hoover_benefit",
-    "small_representation_ratio", "lead_share_trust", "lead_share_large", "lead_share_small",
-    "n_projects", "mean_project_budget", "recruitment_project_share", "task_transfers",
-    "task_shift_cost", "uncompensated_task_shift_cost", "vacancy_rate", "vacancy_rate_small",
-    "vacancy_rate_large", "vacancy_rate_trust", "mean_trust", "mean_trust_small",
-    "mean_tie_strength", "participation_rate_small", "participation_rate_medium",
-    "participation_rate_large",
-]
+REQUIRED_SUMMARY_KEYS = list(CORE_SUMMARY_KEYS)
 
 
 @pytest.fixture(scope="module")

@@ -311,6 +311,18 @@ PROJECT_COLUMNS = {
 }
 
 
+#: The end-of-run outcomes every run reports at the least (the core-model issue's list).
+CORE_SUMMARY_KEYS = (
+    "gini_benefit_per_capita", "theil_benefit_per_capita", "hoover_benefit",
+    "small_representation_ratio", "lead_share_trust", "lead_share_large", "lead_share_small",
+    "n_projects", "mean_project_budget", "recruitment_project_share", "task_transfers",
+    "task_shift_cost", "uncompensated_task_shift_cost", "vacancy_rate", "vacancy_rate_small",
+    "vacancy_rate_large", "vacancy_rate_trust", "mean_trust", "mean_trust_small",
+    "mean_tie_strength", "participation_rate_small", "participation_rate_medium",
+    "participation_rate_large",
+)
+
+
 def summary(model, years: pd.DataFrame, projects: pd.DataFrame,
             munis: pd.DataFrame) -> dict[str, float]:
     """End-of-run outcomes: final state, totals over the run, and means over years."""
