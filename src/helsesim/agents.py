@@ -79,6 +79,7 @@ class Municipality(Employer):
             self.size_class = "large"
         rng = model.rng_init
         self.capacity = (self.population / 10_000) ** mp.capacity_elasticity
+        self.log_capacity = math.log(self.capacity)
         a = mp.anchoring_mean * mp.anchoring_concentration
         self.anchoring = float(rng.beta(a, mp.anchoring_concentration - a))
         self.trust = float(np.clip(rng.normal(mp.initial_trust, mp.initial_trust_sd), 0, 1))
@@ -116,7 +117,7 @@ class Municipality(Employer):
     def _willingness(self, intercept: float, pp) -> float:
         """Logit of taking part: capacity, experience (Matthew effect), trust, cost."""
         cost = pp.apply_cost * (1.0 - self.support) / self.capacity
-        return (intercept + pp.apply_capacity * math.log(self.capacity)
+        return (intercept + pp.apply_capacity * self.log_capacity
                 + pp.apply_experience * min(self.experience, 5)
                 + pp.apply_trust * (self.trust - 0.5) - cost)
 
@@ -131,9 +132,8 @@ class Municipality(Employer):
         """Open call: decide whether to lead proposals, form a consortium, seek the trust."""
         p = self.model.p
         pp = p.participation
-        n = 0
-        while n < pp.max_proposals and rng.random() < logistic(
-                self._willingness(pp.apply_intercept, pp) - n):
+        n, will = 0, self._willingness(pp.apply_intercept, pp)
+        while n < pp.max_proposals and rng.random() < logistic(will - n):
             n += 1
         for _ in range(n):
             kind = self.choose_type(rng, p.project)
@@ -170,7 +170,7 @@ class Municipality(Employer):
     def proposal_quality(self, rng) -> float:
         """Application quality: capacity, experience, practice and coordinator support."""
         pj = self.model.p.project
-        return (pj.quality_capacity * math.log(self.capacity)
+        return (pj.quality_capacity * self.log_capacity
                 + pj.quality_experience * min(self.experience, 5)
                 + pj.quality_knowledge * self.knowledge + pj.quality_support * self.support
                 + pj.quality_noise * rng.standard_normal())

@@ -22,7 +22,29 @@ def build_network(communities: list[Community], land_pairs, params, seed: int) -
     """Graph of ties: land neighbours (or a seeded spatial graph), islands joined by distance,
     and trust-municipality ties. Edge attribute ``tie`` is the strength in [0, 1]; ``kind`` is
     ``neighbour``, ``distance`` or ``trust``.
+
+    With real data the graph depends only on the data and three parameters, so it is built once
+    per process and each run gets its own copy (attributes included).
     """
+    if land_pairs is not None:
+        key = (tuple(c.key for c in communities), params.tie_neighbour, params.tie_trust,
+               params.island_links)
+        return _real_network(key, tuple(communities), tuple(land_pairs), params).copy()
+    return _build(communities, None, params, seed)
+
+
+_REAL: dict = {}
+
+
+def _real_network(key, communities, land_pairs, params) -> nx.Graph:
+    if key not in _REAL:
+        if len(_REAL) >= 8:  # bounded: a few scenarios and parameter values per process
+            _REAL.pop(next(iter(_REAL)))
+        _REAL[key] = _build(list(communities), list(land_pairs), params, seed=0)
+    return _REAL[key]
+
+
+def _build(communities: list[Community], land_pairs, params, seed: int) -> nx.Graph:
     g = nx.Graph()
     for k, comm in enumerate(communities):
         df = comm.municipalities
