@@ -100,13 +100,18 @@ def _group_sums(groups, values, n):
     return np.bincount(groups, weights=values, minlength=n)
 
 
-def gini_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
-    """``gini(values[g], weights[g])`` for every group g = 0..n_groups-1 (0 for empty groups)."""
+def _group_shares(values, weights, groups, n_groups: int):
+    """Values, group index, weights normalised within each group, and each group's mean."""
     x, w = _arrays(values, weights)
     g = np.asarray(groups, dtype=np.int64)
     wsum = _group_sums(g, w, n_groups)
     wn = w / np.where(wsum[g] > 0, wsum[g], 1.0)
-    mu = _group_sums(g, wn * x, n_groups)
+    return x, g, wn, _group_sums(g, wn * x, n_groups)
+
+
+def gini_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
+    """``gini(values[g], weights[g])`` for every group g = 0..n_groups-1 (0 for empty groups)."""
+    x, g, wn, mu = _group_shares(values, weights, groups, n_groups)
     order = np.lexsort((x, g))
     x, wn, g = x[order], wn[order], g[order]
     cw, cxw = np.cumsum(wn), np.cumsum(wn * x)
@@ -123,11 +128,7 @@ def gini_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
 
 def theil_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
     """``theil(values[g], weights[g])`` for every group."""
-    x, w = _arrays(values, weights)
-    g = np.asarray(groups, dtype=np.int64)
-    wsum = _group_sums(g, w, n_groups)
-    wn = w / np.where(wsum[g] > 0, wsum[g], 1.0)
-    mu = _group_sums(g, wn * x, n_groups)
+    x, g, wn, mu = _group_shares(values, weights, groups, n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(mu[g] > 0, x / mu[g], 0.0)
         terms = np.where(r > 0, r * np.log(r), 0.0)

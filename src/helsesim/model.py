@@ -14,7 +14,6 @@ import inspect
 import logging
 
 import mesa
-import networkx as nx
 import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
@@ -424,4 +423,4 @@ class HealthSystem(mesa.Model):
         return reporters.projects_frame(self)
 
 
-__all__ = ["HealthSystem", "PROFESSIONS", "nx"]
+__all__ = ["HealthSystem", "PROFESSIONS"]
