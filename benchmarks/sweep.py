@@ -11,7 +11,8 @@ What it measures, each against the issue's target:
   to parquet) in this process and on every core, and the parallel efficiency
   (parallel runs/s / (serial runs/s x cores)); the worker pool is started before timing;
 * the same sweep through ``mesa.batch_run`` (``mesa_batch.BatchRunHealthSystem``, the same runs:
-  checked on an outcome of every run) and through helsesim's runner, both from a cold start;
+  checked on an outcome of every run) and through helsesim's runner, each in a fresh Python
+  that has imported both (a cold start of the worker processes, imports not timed);
 * the time of a 10-year run of ``synthetic`` with 20 to 2,000 municipalities, and the exponent
   b of time ~ n^b fitted by least squares on log-log;
 * the peak resident memory of a sweep of N and of 10 N runs (Nordland, 2 years) written to a job
@@ -78,13 +79,48 @@ def batch_run_seconds(n_seeds: int, years: int, processes: int):
     return time.perf_counter() - t, rows
 
 
-def same_runs(rows: list[dict], years_table, years: int, key: str = "gini_benefit_per_capita"
-              ) -> bool:
-    """batch_run's row of each run (the model reporters at step ``years - 1``: batch_run reads
-    the collection of that index, and helsesim collects year 0 too) equals helsesim's."""
-    ours = years_table[years_table["year"] == years - 1].set_index(["design", "seed"])[key]
-    return all(np.isclose(r[key], ours.loc[(r["allocation"], r["rng"])], rtol=0, atol=0)
-               for r in rows) and len(rows) == len(ours)
+KEY = "gini_benefit_per_capita"  # the outcome compared run by run
+
+
+def cold_batch_run(n_seeds: int, years: int, processes: int) -> dict:
+    seconds, rows = batch_run_seconds(n_seeds, years, processes)
+    return {"seconds": seconds,
+            "outcomes": sorted([r["allocation"], r["rng"], r[KEY]] for r in rows)}
+
+
+def cold_runner(n_seeds: int, years: int, processes: int) -> dict:
+    seconds, (_, years_t) = runner_seconds(n_seeds, years, processes, cold=True)
+    # batch_run reads the model reporters of step ``years - 1`` (helsesim collects year 0 too)
+    last = years_t[years_t["year"] == years - 1]
+    return {"seconds": seconds,
+            "outcomes": sorted([d, int(s), float(v)]
+                               for d, s, v in zip(last["design"], last["seed"], last[KEY]))}
+
+
+COLD_CHILD = """
+import json, logging, sys
+sys.path.insert(0, {here!r})
+logging.basicConfig(level=logging.WARNING)
+import helsesim.experiment, helsesim.model, mesa  # imports are not part of the timing
+import sweep
+if __name__ == "__main__":
+    print(json.dumps(sweep.{func}({n_seeds}, {years}, {processes})))
+"""
+
+
+def cold(func: str, n_seeds: int, years: int, processes: int) -> dict:
+    """``func`` timed in a fresh Python that has imported helsesim and mesa: a cold start of its
+    worker processes, as a user's first sweep has."""
+    code = COLD_CHILD.format(here=str(HERE), func=func, n_seeds=n_seeds, years=years,
+                             processes=processes)
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(code)  # a file, not -c: spawned or forkserver workers re-import the main module
+    try:
+        out = subprocess.run([sys.executable, f.name], capture_output=True, text=True,
+                             check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    finally:
+        os.unlink(f.name)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def per_run_costs(n: int) -> dict[str, float]:
@@ -209,17 +245,18 @@ def main(argv: list[str] | None = None) -> None:
     row("parallel efficiency", f"{eff:.2f}", ">= 0.9", eff >= 0.9)
 
     n_cmp = seeds // 2
-    t_batch, batch_rows = batch_run_seconds(n_cmp, 10, cores)
-    t_ours, (_, years_t) = runner_seconds(n_cmp, 10, cores, cold=True)
-    same = same_runs(batch_rows, years_t, 10)
+    batch = cold("cold_batch_run", n_cmp, 10, cores)
+    ours = cold("cold_runner", n_cmp, 10, cores)
+    same = batch["outcomes"] == ours["outcomes"]
+    t_batch, t_ours = batch["seconds"], ours["seconds"]
     t_warm, _ = runner_seconds(n_cmp, 10, cores, cold=False)
     ratio = t_batch / t_ours
-    row(f"mesa.batch_run, {n_cmp * len(DESIGNS)} runs on {cores} cores (cold)",
-        f"{t_batch:.1f} s (final-step model reporters only)")
-    row(f"helsesim runner, same runs{'' if same else ' (NOT THE SAME RESULTS)'} (cold)",
-        f"{t_ours:.1f} s (5 tables to parquet)")
+    row(f"mesa.batch_run, {n_cmp * len(DESIGNS)} runs on {cores} cores (fresh process)",
+        f"{t_batch:.2f} s (final-step model reporters only)")
+    row(f"helsesim runner, same runs{'' if same else ' (NOT THE SAME RESULTS)'} (fresh "
+        "process)", f"{t_ours:.2f} s (5 tables to parquet, summary, manifest)")
     row("batch_run time / helsesim time", f"{ratio:.2f}", "> 1", ratio > 1 and same)
-    row("helsesim runner, same runs, pool kept from the previous job", f"{t_warm:.1f} s "
+    row("helsesim runner, same runs, pool kept from the previous job", f"{t_warm:.2f} s "
         f"(batch_run / helsesim = {t_batch / t_warm:.2f})")
     cost = per_run_costs(20 if big else 10)
     row("per Nordland run, serial: model / + result tables and summary / as the runner runs it",

@@ -4,7 +4,9 @@ tidy and keyed by run, the manifest traces the inputs, and the CLI, multirun and
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
+import threading
 
 import pandas as pd
 import pytest
@@ -13,7 +15,8 @@ from conftest import TINY, run_cli, script
 from helsesim import report, results
 from helsesim.allocation import DESIGNS
 from helsesim.config import SimConfig
-from helsesim.experiment import CONF_DIR, run_experiment
+from helsesim.experiment import (CONF_DIR, compose_config, resolve_start_method,
+                                 run_experiment, shutdown_pools)
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 
@@ -38,14 +41,41 @@ def test_every_experiment_runs(compose, tmp_path, name):
     assert not list(tmp_path.glob(".*.tmp")), "a temporary file was left behind"
 
 
-def test_parallel_equals_serial(compose):
-    base = ["experiment.n_seeds=3", "years=3", "experiment.progress=false"]
-    serial = run_experiment(compose([*base, "experiment.n_jobs=1"])).tables
-    parallel = run_experiment(compose([*base, "experiment.n_jobs=2",
-                                       "experiment.chunk_size=2"])).tables
-    assert serial.keys() == parallel.keys()
-    for name in serial:
-        pd.testing.assert_frame_equal(serial[name], parallel[name], check_exact=True, obj=name)
+@pytest.fixture(scope="module")
+def serial_tables():
+    return run_experiment(compose_config([*PARALLEL_BASE, "experiment.n_jobs=1"])).tables
+
+
+PARALLEL_BASE = ["experiment.n_seeds=3", "years=3", "experiment.progress=false"]
+
+
+@pytest.mark.parametrize("method", ["auto", *multiprocessing.get_all_start_methods()])
+def test_parallel_equals_serial(compose, serial_tables, method):
+    """However the workers start (forked with the model imported, from a forkserver, or
+    spawned afresh), their runs equal a serial run's, bit for bit."""
+    parallel = run_experiment(compose([*PARALLEL_BASE, "experiment.n_jobs=2",
+                                       "experiment.chunk_size=2",
+                                       f"experiment.start_method={method}"])).tables
+    assert serial_tables.keys() == parallel.keys()
+    for name in serial_tables:
+        pd.testing.assert_frame_equal(serial_tables[name], parallel[name], check_exact=True,
+                                      obj=name)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="this platform cannot fork")
+def test_workers_are_forked_only_while_no_other_thread_runs():
+    shutdown_pools()  # a kept pool has its own threads
+    assert resolve_start_method("auto") == "fork", threading.enumerate()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert resolve_start_method("auto") == "forkserver"
+    finally:
+        stop.set()
+        other.join()
+    assert resolve_start_method("spawn") == "spawn"  # asked for: as asked
 
 
 def test_tables_are_tidy_and_keyed_by_run(compose):

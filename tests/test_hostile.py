@@ -55,6 +55,8 @@ BAD_CONFIGS = {
                                         "scenario.n_municipalities=0"],
                                        ["n_municipalities", "from 1"]),
     "unknown backend": (["experiment.backend=slurm"], ["experiment.backend", "slurm", "ray"]),
+    "unknown start method": (["experiment.start_method=clone"],
+                             ["experiment.start_method", "clone", "auto", "spawn"]),
     "bad arm": (["experiment=way_forward", "+experiment.arms.typo={levers: {compensation: 2}}"],
                 ["typo", "levers.compensation"]),
 }

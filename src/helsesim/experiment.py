@@ -29,6 +29,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Mapping
@@ -224,6 +225,10 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     if exp.backend not in BACKENDS:
         raise ConfigError(f"experiment.backend: got {exp.backend!r}; allowed: "
                           f"{', '.join(BACKENDS)}")
+    methods = ("auto", *multiprocessing.get_all_start_methods())
+    if exp.start_method not in methods:
+        raise ConfigError(f"experiment.start_method: got {exp.start_method!r}; allowed on this "
+                          f"platform: {', '.join(methods)}")
     if exp.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise ConfigError("experiment.backend=ray: Ray is not installed; install it with "
                           "pip install 'helsesim[ray]'")
@@ -308,23 +313,59 @@ def _init_worker() -> None:
     import helsesim.model  # noqa: F401  (imports mesa: ~1 s, once per worker)
 
 
-_POOL: dict[int, ProcessPoolExecutor] = {}
+#: What a forkserver imports once, before it forks the workers.
+WORKER_MODULES = ("helsesim.model", "helsesim.api", "helsesim.results", "helsesim.experiment")
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def resolve_start_method(requested: str = "auto") -> str:
+    """How worker processes start (``experiment.start_method``); ``auto`` is ``fork`` where the
+    platform has it and no other Python thread runs, else ``forkserver``, else ``spawn``.
+
+    A forked worker starts in milliseconds with the model already imported; a spawned one
+    imports mesa first (~1 s). Forking while another Python thread (a progress-bar monitor,
+    Ray's) may hold a lock can deadlock the child, hence the check; the native threads of
+    OpenBLAS, jemalloc and Arrow reset themselves in a forked child. ``auto`` does not follow
+    ``multiprocessing``'s global start method, which importing ``mesa.batchrunner`` (Mesa 3.3)
+    forces to ``spawn``. Runs do not depend on how their worker started: each run seeds its
+    own generators.
+    """
+    if requested != "auto":
+        return requested
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+_POOL: dict[tuple[int, str], ProcessPoolExecutor] = {}  # (workers, requested start method)
+
+
+class ProgressBar(tqdm):
+    """tqdm without its monitor thread (it only tunes the refresh of stalled bars): a process
+    with no other Python thread can fork its workers (:func:`resolve_start_method`)."""
+
+    monitor_interval = 0
+
+
+def _pool(workers: int, method: str = "auto") -> ProcessPoolExecutor:
     """A process pool with ``workers`` processes, kept for the next job of this process.
 
-    Starting a worker costs ~1-2 s (it imports mesa), so the jobs of a Hydra multirun, which run
-    one after another in one process, share the pool. Workers are started with ``spawn``: clean
-    on every platform (no forked locks or threads). The pool is shut down at exit.
+    Starting a worker by ``spawn`` costs ~1 s (it imports mesa), so the pool is started the
+    cheapest safe way (:func:`resolve_start_method`) and the jobs of a Hydra multirun, which run
+    one after another in one process, share it. The pool is shut down at exit.
     """
-    pool = _POOL.get(workers)
+    pool = _POOL.get((workers, method))
     if pool is None or getattr(pool, "_broken", False):
         shutdown_pools()
-        ctx = multiprocessing.get_context("spawn")
+        how = resolve_start_method(method)
+        ctx = multiprocessing.get_context(how)
+        if how == "forkserver":
+            ctx.set_forkserver_preload(list(WORKER_MODULES))
+        log.debug("starting %d worker processes (%s)", workers, how)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                    initializer=_init_worker)
-        _POOL[workers] = pool
+        pool.submit(int).result()  # start every worker now, before this process starts threads
+        _POOL[(workers, method)] = pool
     return pool
 
 
@@ -419,15 +460,15 @@ def chunk_size_for(n_runs: int, workers: int, chunk_size: int = 0) -> int:
     return chunk_size or max(1, min(MAX_CHUNK, math.ceil(n_runs / (workers * 4))))
 
 
-def _execute_local(chunks, parts_dir: Path, workers: int, done, hooks: RunHooks
-                   ) -> None:
+def _execute_local(chunks, parts_dir: Path, workers: int, done, hooks: RunHooks,
+                   method: str = "auto") -> None:
     if workers == 1:
         for c in chunks:
             done(run_chunk(c, str(parts_dir), hooks))
         return
     todo = {c[0].run_id: c for c in chunks}
     for attempt in range(POOL_RESTARTS + 1):
-        pool = _pool(workers)
+        pool = _pool(workers, method)
         futures = {pool.submit(run_chunk, c, str(parts_dir), hooks): k
                    for k, c in todo.items()}
         try:
@@ -498,13 +539,16 @@ def cluster_workers(backend: str, n_jobs: int, n_runs: int, address: str | None)
 
 def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: int = 0,
             progress: bool = True, desc: str = "runs", backend: str = "local",
-            ray_address: str | None = None) -> list[results.PartInfo]:
+            ray_address: str | None = None, start_method: str = "auto"
+            ) -> list[results.PartInfo]:
     """Run every spec and save each chunk of runs as a part under ``parts_dir`` as it
     finishes: in this process (``n_jobs=1``), in local worker processes, or on Ray."""
     workers = cluster_workers(backend, n_jobs, len(runs), ray_address)
     chunks = make_chunks(runs, chunk_size_for(len(runs), workers, chunk_size))
-    bar = tqdm(total=len(runs), desc=desc, unit="run", disable=not progress, file=sys.stderr,
-               mininterval=0.5, dynamic_ncols=True)
+    if backend != "ray" and workers > 1:
+        _pool(workers, start_method)  # before the progress bar, which may start a thread
+    bar = ProgressBar(total=len(runs), desc=desc, unit="run", disable=not progress,
+                      file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
     infos: list[results.PartInfo] = []
 
     def done(info: results.PartInfo) -> None:
@@ -516,7 +560,7 @@ def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: 
         if backend == "ray":
             _execute_ray(chunks, parts_dir, ray_address, workers, done, hooks)
         else:
-            _execute_local(chunks, parts_dir, workers, done, hooks)
+            _execute_local(chunks, parts_dir, workers, done, hooks, start_method)
     return infos
 
 
@@ -619,7 +663,7 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
              f" (resuming: {len(done)} runs already done)" if done else "")
     if missing:
         execute(missing, parts_dir, exp.n_jobs, exp.chunk_size, exp.progress, plan.name,
-                exp.backend, exp.ray_address)
+                exp.backend, exp.ray_address, exp.start_method)
     timings.update(runs=round(time.perf_counter() - t0, 3), workers=workers)
     results.assemble_parts(parts_dir, out, [r.run_id for r in plan.runs])
     tables = results.JobTables(out)

@@ -42,7 +42,8 @@ DATA_FILES = ("municipalities.csv", "neighbours.csv")
 
 #: Experiment settings that change how a job runs, not what it computes: a job may resume
 #: with other values of these.
-EXECUTION_KEYS = ("n_jobs", "chunk_size", "progress", "figures", "backend", "ray_address",
+EXECUTION_KEYS = ("n_jobs", "chunk_size", "progress", "figures", "backend", "start_method",
+                  "ray_address",
                   "overwrite", "outcomes", "description")
 
 #: Files and folders of a job folder that hold results.
