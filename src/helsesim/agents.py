@@ -290,13 +290,12 @@ class CollaborativeBoard(Agent):
         # the community's workforce as one array per quantity; each employer's ``positions``
         # and ``filled`` are views of its row, so yearly updates are vectorized
         self.employers = [trust, *municipalities]
-        self.positions = np.array([e.positions for e in self.employers])
-        self.filled = np.array([e.filled for e in self.employers])
-        for i, e in enumerate(self.employers):
-            e.positions, e.filled = self.positions[i], self.filled[i]
+        self.bind_workforce(np.array([e.positions for e in self.employers]),
+                            np.array([e.filled for e in self.employers]))
         self.population = sum(m.population for m in municipalities)
         self.municipal_money = 0.0  # NOK of RS money attributed to municipalities, cumulative
         self.proposals: list[Project] = []
+        self._trust_ties: list | None = None  # built at first use (trust_partners)
         p, lv = model.p, model.cfg.levers
         bp = p.board
         trust.seats = bp.trust_seats
@@ -336,6 +335,13 @@ class CollaborativeBoard(Agent):
             return float(agent.seats)
         return agent.seats * agent.capacity ** self.model.p.board.capacity_influence
 
+    def bind_workforce(self, positions: np.ndarray, filled: np.ndarray) -> None:
+        """Hold the community's workforce in these arrays (one row per employer, the trust
+        first; views of the model's arrays) and make each employer's rows views of them."""
+        self.positions, self.filled = positions, filled
+        for i, e in enumerate(self.employers):
+            e.positions, e.filled = positions[i], filled[i]
+
     def refresh_vacancies(self) -> None:
         """Each employer's vacancy share after positions or staff changed."""
         pos = np.round(self.positions)
@@ -373,9 +379,11 @@ class CollaborativeBoard(Agent):
             k = max(1, round(p.trust.transfer_partners * len(ms)))
         else:
             k = min(len(ms), 1 + int(rng.poisson(p.trust.trust_partner_mean)))
-        g, t = self.model.graph, self.model.node_of(self.trust)
-        w = np.array([m.population ** 0.5 * (g.edges[t, self.model.node_of(m)]["tie"] + 0.05)
-                      for m in ms])
+        if self._trust_ties is None:  # the trust-municipality edges (their dicts are updated)
+            g, t = self.model.graph, self.trust.node
+            self._trust_ties = [g.edges[t, m.node] for m in ms]
+            self._root_population = np.array([m.population ** 0.5 for m in ms])
+        w = self._root_population * (np.array([e["tie"] for e in self._trust_ties]) + 0.05)
         chosen = [ms[i] for i in weighted_sample(rng, w, k)]
         if kind == "task_transfer":  # transfers are decided for the municipalities
             return chosen

@@ -173,14 +173,9 @@ def outcome_rows(model, snap: Snapshot, by_community: bool) -> list[dict]:
         labels = [{}]
     cols = {**_flow_columns(model, s, mg, n, group_of),
             **_state_columns(model, s, mg, tg, eg, n, tg)}
-    rows = []
-    for i, label in enumerate(labels):
-        row = {**label, "year": model.year}
-        for k in YEAR_COLUMNS[1:]:
-            v = cols[k][i]
-            row[k] = int(v) if np.issubdtype(type(v), np.integer) else float(v)
-        rows.append(row)
-    return rows
+    values = [np.asarray(cols[k]).tolist() for k in YEAR_COLUMNS[1:]]  # Python int or float
+    return [{**label, "year": model.year, **dict(zip(YEAR_COLUMNS[1:], row, strict=True))}
+            for label, row in zip(labels, zip(*values, strict=True), strict=True)]
 
 
 # DataCollector wants one callable per column: the model computes the year row once per
@@ -228,6 +223,11 @@ MUNICIPALITY_COLUMNS = {
 }
 
 
+#: Municipality attributes that do not change during a run.
+STATIC_COLUMNS = ("municipality_id", "name", "community", "size_class", "capacity", "anchoring",
+                  "seats", "voice")
+
+
 def municipality_columns(model, snap: Snapshot) -> dict[str, np.ndarray]:
     """This year's state of every municipality as columns (agent-level data kept as arrays:
     cheaper than one reporter call per agent and column)."""
@@ -238,18 +238,18 @@ def municipality_columns(model, snap: Snapshot) -> dict[str, np.ndarray]:
     def col(attr):
         return [getattr(m, attr) for m in ms]
 
+    static = getattr(model, "_static_municipality_columns", None)
+    if static is None:  # attributes fixed for the run: read once
+        static = model._static_municipality_columns = {c: col(c) for c in STATIC_COLUMNS}
     return {
-        "year": np.full(len(ms), model.year), "municipality_id": col("municipality_id"),
-        "name": col("name"), "community": col("community"), "population": snap.pop,
-        "size_class": col("size_class"), "capacity": col("capacity"),
-        "anchoring": col("anchoring"), "experience": col("experience"), "trust": snap.trust,
+        "year": np.full(len(ms), model.year), **static, "population": snap.pop,
+        "experience": col("experience"), "trust": snap.trust,
         "knowledge": snap.knowledge, "service_level": col("service_level"),
         "services_taken": col("services_taken"), "shift_cost": snap.shift,
         "shift_compensation": col("shift_compensation"), "benefit": snap.benefit,
         "benefit_per_capita": snap.benefit / snap.pop,
         "realised_benefit": col("realised_benefit"), "projects_led": col("projects_led"),
         "projects_joined": col("projects_joined"), "active": snap.active.astype(bool),
-        "seats": col("seats"), "voice": col("voice"),
         "attractiveness": [m.attractiveness(lp) for m in ms],
         "vacancy_rate": col("vacancy_share"), "positions_nurse": pos[:, 0],
         "positions_doctor": pos[:, 1], "positions_health_worker": pos[:, 2],
