@@ -1,6 +1,6 @@
-"""The labour pool (``labour_year``) on hand-made employers: staff within positions, staff
-accounted for (quits, exits, hires by origin), nothing moves without quits and inflow, and
-attractive employers fill more vacancies."""
+"""The labour pool (``labour_year``, ``labour_years``) on hand-made employers: staff within
+positions, staff accounted for (quits, exits, hires by origin), nothing moves without quits and
+inflow, attractive employers fill more vacancies, and communities share no pool."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helsesim.config import LabourParams
-from helsesim.labour import Flows, labour_year
+from helsesim.labour import Flows, labour_year, labour_years
 
 ORIGIN_FIELDS = ("trust_to_trust", "trust_to_municipality", "municipality_to_trust",
                  "municipality_to_municipality", "entrants_hired")
@@ -227,3 +227,43 @@ def test_flows_add():
     a = Flows(1, 2, 3, 4, 5, 6)
     a.add(Flows(10, 20, 30, 40, 50, 60))
     assert a == Flows(11, 22, 33, 44, 55, 66)
+
+
+def test_communities_share_no_labour_pool():
+    """Several communities in one call: each hires only from its own pool (its quitters who
+    stay in the sector and its entrants), and its flows account for its own hires."""
+    gen = np.random.default_rng(11)
+    blocks = [community(gen, n=n) for n in (3, 8, 5)]
+    positions = np.vstack([b[0] for b in blocks])
+    filled = np.vstack([b[1] for b in blocks])
+    attract = np.concatenate([b[2] for b in blocks])
+    is_trust = np.concatenate([b[3] for b in blocks])
+    starts = np.array([0, 4, 13])
+    filled[starts[0]:starts[1]] = np.round(positions[starts[0]:starts[1]])  # full: seekers only
+    positions[starts[1]:starts[2]] *= 3  # vacancies everywhere: would hire anyone
+    lp = params(quit_rate=0.3, inflow_rate=0.02, exit_share=0.2)
+    start = np.minimum(filled, np.round(positions).astype(np.int64))
+    rng = Recorder(12)
+    new, flows = labour_years(positions, filled.copy(), attract, is_trust, lp, rng, starts)
+    assert len(flows) == 3
+    quits = next(out for args, out in rng.binomials() if np.array_equal(args[0], start))
+    exits = next(out for args, out in rng.binomials() if np.array_equal(args[0], quits))
+    inflow = rng.poissons()[0]  # communities x professions
+    hires = new - (start - quits)
+    for c, (a, b) in enumerate(zip(starts, [*starts[1:], len(new)], strict=True)):
+        movers = int((quits - exits)[a:b].sum())
+        assert int(hires[a:b].sum()) <= movers + int(inflow[c].sum())
+        assert sum(getattr(flows[c], f) for f in ORIGIN_FIELDS) == int(hires[a:b].sum())
+        assert flows[c].exits == int(exits[a:b].sum())
+    # the full community filled its own vacancies left by quits, from its own pool only
+    assert int(hires[starts[0]:starts[1]].sum()) > 0
+
+
+def test_one_block_is_one_community():
+    positions, filled, attract, is_trust = community(np.random.default_rng(13))
+    lp = params()
+    a = labour_year(positions, filled.copy(), attract, is_trust, lp, np.random.default_rng(4))
+    b = labour_years(positions, filled.copy(), attract, is_trust, lp, np.random.default_rng(4),
+                     np.array([0]))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert [a[1]] == b[1]

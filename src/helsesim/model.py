@@ -23,7 +23,7 @@ from helsesim.agents import (PROFESSIONS, CollaborativeBoard, Coordinator, Healt
                              Municipality, logistic)
 from helsesim.allocation import make_design
 from helsesim.config import SimConfig
-from helsesim.labour import Flows, labour_year
+from helsesim.labour import Flows, labour_years
 from helsesim.network import build_network, regional_groups, trust_node
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -64,13 +64,14 @@ class HealthSystem(mesa.Model):
         self._agent_at: dict = {}
         self.edges = list(self.graph.edges(data=True))  # (u, v, attributes), in creation order
         self._edge_cache: dict = {}
-        self._tie_cache: dict = {}
+        self._tie_cache: dict = {}  # agent -> its municipal ties (municipal_ties)
         self._moved_ties: dict = {}  # (u, v) -> edge attributes of ties off their base
         self._edge_version: dict = {}  # community -> edges added by projects
         self.boards: dict[str, CollaborativeBoard] = {}
         budgets = self._community_budgets()
         for comm in self.communities:
             self._build_community(comm, budgets[comm.key])
+        self._pool_workforce()
         self.projects: list = []
         self.flows: dict[str, Flows] = {c.key: Flows() for c in self.communities}
         self.new_projects: list = []  # funded this year
@@ -122,6 +123,20 @@ class HealthSystem(mesa.Model):
         if self.cfg.levers.capacity_support > 0:
             Coordinator(self, comm.key, self.cfg.levers.capacity_support).support(munis)
 
+    def _pool_workforce(self) -> None:
+        """One array of positions and one of staff for every employer of every community
+        (each board's block a view), so that the labour market moves all at once."""
+        boards = list(self.boards.values())
+        self.positions = np.concatenate([b.positions for b in boards])
+        self.filled = np.concatenate([b.filled for b in boards])
+        sizes = [len(b.employers) for b in boards]
+        self._labour_starts = np.cumsum([0, *sizes[:-1]])
+        for b, start, size in zip(boards, self._labour_starts.tolist(), sizes, strict=True):
+            b.bind_workforce(self.positions[start:start + size],
+                             self.filled[start:start + size])
+        self._employers = [e for b in boards for e in b.employers]
+        self._is_trust = np.array([e.kind == "trust" for e in self._employers])
+
     def agent_at(self, node):
         return self._agent_at.get(node)
 
@@ -151,10 +166,8 @@ class HealthSystem(mesa.Model):
 
     def grow_needs(self) -> None:
         """Ageing: positions needed grow every year."""
-        g = 1.0 + self.p.labour.need_growth
-        for board in self.boards.values():
-            board.positions *= g  # in place: the employers' rows are views
-            board.refresh_vacancies()
+        self.positions *= 1.0 + self.p.labour.need_growth  # in place: boards' blocks are views
+        self._refresh_vacancies()
 
     def review_costs(self) -> None:
         """Each trust, under cost pressure, may put a service up for transfer."""
@@ -284,15 +297,20 @@ class HealthSystem(mesa.Model):
                 for a in pr.parties(self.boards[pr.community].trust):
                     a.attractiveness_bonus = max(a.attractiveness_bonus - loss, 0.0)
                 pr.gain -= loss
-        for key, board in self.boards.items():
-            attract = np.array([e.attractiveness(lp) for e in board.employers])
-            is_trust = np.zeros(len(board.employers), dtype=bool)
-            is_trust[0] = True
-            new, flows = labour_year(board.positions, board.filled, attract, is_trust, lp,
-                                     self.rng_labour)
-            board.filled[:] = new  # in place: the employers' rows are views
-            board.refresh_vacancies()
-            self.flows[key] = flows
+        attract = np.array([e.attractiveness(lp) for e in self._employers])
+        new, flows = labour_years(self.positions, self.filled, attract, self._is_trust, lp,
+                                  self.rng_labour, self._labour_starts)
+        self.filled[:] = new  # in place: the boards' blocks and employers' rows are views
+        self._refresh_vacancies()
+        self.flows = dict(zip(self.boards, flows, strict=True))
+
+    def _refresh_vacancies(self) -> None:
+        """Every employer's vacancy share after positions or staff changed."""
+        pos = np.round(self.positions)
+        share = (np.maximum(pos - self.filled, 0).sum(axis=1)
+                 / np.maximum(pos.sum(axis=1), 1)).tolist()
+        for e, v in zip(self._employers, share, strict=True):
+            e.vacancy_share = v
 
     def spread_knowledge(self) -> None:
         """Practice spreads along ties, decaying with distance; a shared knowledge base lets
@@ -315,21 +333,20 @@ class HealthSystem(mesa.Model):
                 m.knowledge = float(v)
 
     def municipal_ties(self, agent):
-        """Municipalities of the agent's community tied to it, with the edges' attribute dicts
-        (cached until a project adds an edge in that community)."""
-        version = self._edge_version.get(agent.community, 0)
-        cached = self._tie_cache.get(agent)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        cands, edges = [], []
-        for nb, e in self.graph[self.node_of(agent)].items():
-            other = self._agent_at.get(nb)
-            if (other is not None and other.kind == "municipality"
-                    and other.community == agent.community):
-                cands.append(other)
-                edges.append(e)
-        self._tie_cache[agent] = (version, (cands, edges))
-        return cands, edges
+        """Municipalities of the agent's community tied to it, with the edges' attribute dicts,
+        in the graph's order (built once; :meth:`update_ties` appends the ties projects add,
+        as the graph does)."""
+        ties = self._tie_cache.get(agent)
+        if ties is None:
+            cands, edges = [], []
+            for nb, e in self.graph[agent.node].items():
+                other = self._agent_at.get(nb)
+                if (other is not None and other.kind == "municipality"
+                        and other.community == agent.community):
+                    cands.append(other)
+                    edges.append(e)
+            ties = self._tie_cache[agent] = (cands, edges)
+        return ties
 
     def _muni_edges(self, board):
         """Ties between a community's municipalities as index arrays (cached until the graph
@@ -376,10 +393,16 @@ class HealthSystem(mesa.Model):
         for (u, v), n in joint.items():
             if not self.graph.has_edge(u, v):
                 self.graph.add_edge(u, v, kind="project", tie=0.0)
-                self.edges.append((u, v, self.graph.edges[u, v]))
-                for node in (u, v):
-                    c = self._agent_at[node].community
-                    self._edge_version[c] = self._edge_version.get(c, 0) + 1
+                e = self.graph.edges[u, v]
+                self.edges.append((u, v, e))
+                a, b = self._agent_at[u], self._agent_at[v]
+                for x, y in ((a, b), (b, a)):
+                    self._edge_version[x.community] = self._edge_version.get(x.community, 0) + 1
+                    ties = self._tie_cache.get(x)
+                    if (ties is not None and y.kind == "municipality"
+                            and y.community == x.community):
+                        ties[0].append(y)
+                        ties[1].append(e)
         base = {"neighbour": npar.tie_neighbour, "distance": npar.tie_neighbour,
                 "trust": npar.tie_trust, "project": 0.0}
         # only ties that joint work ever moved off their base change: the others stay at base
