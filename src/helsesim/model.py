@@ -428,7 +428,11 @@ class HealthSystem(mesa.Model):
         self._municipality_years.append(reporters.municipality_columns(self, snap))
         self.year_row = reporters.outcome_rows(self, snap, by_community=False)[0]
         self.datacollector.collect(self)
-        for row in reporters.outcome_rows(self, snap, by_community=True):
+        if len(self.boards) == 1:  # the community's row is the scenario's
+            rows = [{"community": snap.keys[0], **self.year_row}]
+        else:
+            rows = reporters.outcome_rows(self, snap, by_community=True)
+        for row in rows:
             self.datacollector.add_table_row("communities", row)
 
     # -- tables ----------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ class Snapshot:
 
 
 def _ratio(num, den):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    """num / den where den > 0, else NaN."""
+    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
 
 
 def _state_columns(model, s: Snapshot, mg, tg, eg, n: int, boards_of) -> dict[str, np.ndarray]:
@@ -295,9 +295,17 @@ def projects_frame(model) -> pd.DataFrame:
                                        if a.kind == "municipality") for pr in prs],
         "n_first_timers": [len(pr.first_timers) for pr in prs],
     }
-    return pd.DataFrame({c: (v if PROJECT_COLUMNS[c] == "str"
-                             else np.asarray(v, dtype=PROJECT_COLUMNS[c]))
-                         for c, v in cols.items()}).astype(PROJECT_COLUMNS)
+    df = pd.DataFrame({c: (v if PROJECT_COLUMNS[c] == "str"
+                           else np.asarray(v, dtype=PROJECT_COLUMNS[c]))
+                       for c, v in cols.items()})
+    # text columns are inferred from their values; only empty ones need a cast (cheaper than
+    # casting every column)
+    untyped = {c: "str" for c, t in PROJECT_COLUMNS.items() if t == "str" and df[c].dtype != STR}
+    return df.astype(untyped) if untyped else df
+
+
+#: The dtype of a text column: ``str`` in pandas 3, ``object`` before.
+STR = pd.Series([], dtype="str").dtype
 
 
 #: Columns of the projects table and their dtypes (also when no project was funded).
