@@ -94,7 +94,8 @@ def cold_runner(n_seeds: int, years: int, processes: int) -> dict:
     last = years_t[years_t["year"] == years - 1]
     return {"seconds": seconds,
             "outcomes": sorted([d, int(s), float(v)]
-                               for d, s, v in zip(last["design"], last["seed"], last[KEY]))}
+                               for d, s, v in zip(last["design"], last["seed"], last[KEY],
+                                                   strict=True))}
 
 
 COLD_CHILD = """

@@ -18,8 +18,13 @@ import sys
 import time
 
 from helsesim import results
-from helsesim.experiment import (REFERENCE_DIR, REFERENCE_RUN, REFERENCES, run_reference,
-                                 to_reference_csv)
+from helsesim.experiment import (
+    REFERENCE_DIR,
+    REFERENCE_RUN,
+    REFERENCES,
+    run_reference,
+    to_reference_csv,
+)
 
 
 def regenerate(name: str) -> None:

@@ -47,7 +47,7 @@ def test_unknown_design_names_the_parameter_and_choices():
     assert "allocation.design" in str(e.value) and "open_call" in str(e.value)
 
 
-# -- every design ------------------------------------------------------------------------------------
+# -- every design ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("design", DESIGN_NAMES)
 def test_never_spends_more_than_the_budget(design):
     for r in runs(design):
@@ -187,7 +187,7 @@ def test_funded_projects_have_money(design):
                                                                       "budget"]])
 
 
-# -- fund_in_order on hand-made cases ------------------------------------------------------------------
+# -- fund_in_order on hand-made cases --------------------------------------------------------------
 def P(budget, type="service_development"):
     return Project(community="x", lead=None, type=type, budget=float(budget))
 

@@ -15,8 +15,13 @@ from conftest import TINY, run_cli, script
 from helsesim import report, results
 from helsesim.allocation import DESIGNS
 from helsesim.config import SimConfig
-from helsesim.experiment import (CONF_DIR, compose_config, resolve_start_method,
-                                 run_experiment, shutdown_pools)
+from helsesim.experiment import (
+    CONF_DIR,
+    compose_config,
+    resolve_start_method,
+    run_experiment,
+    shutdown_pools,
+)
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 

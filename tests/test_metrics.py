@@ -131,7 +131,7 @@ def test_representation_ratio_undefined_cases_are_nan():
     assert math.isnan(metrics.representation_ratio([0, 0], [1, 3], [True, False]))
 
 
-# -- other outcome functions ---------------------------------------------------------------------------
+# -- other outcome functions -----------------------------------------------------------------------
 def test_vacancy_rate_by_hand():
     assert metrics.vacancy_rate([10, 10], [9, 5]) == pytest.approx(0.3)
     assert metrics.vacancy_rate([0, 0], [0, 0]) == 0.0

@@ -129,7 +129,7 @@ def test_graph_after_a_run_is_reproducible():
         graph_signature(HealthSystem(cfg).run().graph)
 
 
-# -- common random numbers ---------------------------------------------------------------------------
+# -- common random numbers -------------------------------------------------------------------------
 @pytest.mark.parametrize("scenario", ["nordland", "synthetic"])
 def test_design_does_not_change_the_initial_state(scenario):
     """Changing only the allocation design leaves year 0 identical (common random numbers)."""

@@ -17,8 +17,13 @@ import pytest
 from conftest import BIN, CLI_ENV, run_cli, script
 
 from helsesim import results
-from helsesim.experiment import (FAIL_RUNS_ENV, make_chunks, plan_experiment, restrict_to_design,
-                                 run_experiment)
+from helsesim.experiment import (
+    FAIL_RUNS_ENV,
+    make_chunks,
+    plan_experiment,
+    restrict_to_design,
+    run_experiment,
+)
 
 #: A small sweep as the CLI runs it (5 designs x n seeds).
 SMALL = ["years=2", "experiment.progress=false", "experiment.figures=false"]

@@ -131,7 +131,7 @@ def test_a_failed_build_does_not_change_the_defaults():
     assert helsesim.build_config().levers.compensation != 0.9
 
 
-# -- leaf names and override styles --------------------------------------------------------------------
+# -- leaf names and override styles ----------------------------------------------------------------
 def test_leaf_names_are_unique():
     names = leaf_paths()  # raises if two leaves share a name
     assert len(names) == len(parameter_table())

@@ -48,12 +48,7 @@ class Employer(FixedAgent):
         self.positions = positions.astype(float)  # FTE needed per profession
         self.filled = np.floor(self.positions * fill).astype(np.int64)  # FTE filled
         self.attractiveness_bonus = 0.0  # from recruitment projects
-        self.refresh_vacancy()
-
-    def refresh_vacancy(self) -> None:
-        """Recompute the vacancy share after positions or staff changed."""
-        pos = np.round(self.positions).astype(np.int64)
-        self.vacancy_share = float(np.maximum(pos - self.filled, 0).sum() / max(pos.sum(), 1))
+        self.vacancy_share = float("nan")  # set by the board (refresh_vacancies)
 
 
 class Municipality(Employer):
@@ -82,7 +77,7 @@ class Municipality(Employer):
         self.log_capacity = math.log(self.capacity)
         a = mp.anchoring_mean * mp.anchoring_concentration
         self.anchoring = float(rng.beta(a, mp.anchoring_concentration - a))
-        self.trust = float(np.clip(rng.normal(mp.initial_trust, mp.initial_trust_sd), 0, 1))
+        self.trust = min(max(float(rng.normal(mp.initial_trust, mp.initial_trust_sd)), 0.0), 1.0)
         self.experience = int(rng.poisson(mp.initial_experience * self.capacity))
         self.initial_experience = self.experience
         self.hospital_km = hospital_km
@@ -326,6 +321,7 @@ class CollaborativeBoard(Agent):
             for m in unseated:
                 self.weights[m] = w
         self.total_weight = sum(self.weights.values())
+        self.vote_shares = {a: w / self.total_weight for a, w in self.weights.items()}
 
     def _weight(self, agent) -> float:
         """Voting weight: seats, times capacity unless every seat counts the same."""
@@ -351,7 +347,7 @@ class CollaborativeBoard(Agent):
 
     def influence(self, agent) -> float:
         """Share of the board's votes an agent holds (0 without a seat)."""
-        return self.weights.get(agent, 0.0) / self.total_weight
+        return self.vote_shares.get(agent, 0.0)
 
     # -- proposals --------------------------------------------------------------------------
     def receive(self, proposal: Project) -> None:
@@ -417,20 +413,21 @@ class CollaborativeBoard(Agent):
             if owner.kind == "trust" and not partners:
                 partners = [max(others or self.municipalities, key=lambda m: m.population)]
             projects.append(Project(community=self.community, lead=owner, partners=partners,
-                                    type=ptype, budget=float(b), quality=owner.proposal_quality(rng), stream=stream,
+                                    type=ptype, budget=float(b),
+                                    quality=owner.proposal_quality(rng), stream=stream,
                                     duration=draw_duration(rng, p.project)))
         return projects
 
     def score(self, proposals: list[Project], rng) -> np.ndarray:
         """Board scores: quality, priority fit, breadth, proposers' influence, levers, noise."""
         bp, lv = self.model.p.board, self.model.cfg.levers
-        pop = self.population
+        pop, shares = self.population, self.vote_shares
         out = np.empty(len(proposals))
         for i, pr in enumerate(proposals):
             ms = pr.municipalities
             prio = getattr(bp, f"priority_{pr.type}")
             breadth = sum(m.population for m in ms) / pop
-            infl = min(1.0, sum(self.influence(a) for a in pr.parties(self.trust)))
+            infl = min(1.0, sum(shares.get(a, 0.0) for a in pr.parties(self.trust)))
             small = sum(m.size_class == "small" for m in ms) / max(len(ms), 1)
             out[i] = (bp.score_quality * pr.quality + bp.score_priority * prio
                       + bp.score_breadth * breadth + bp.score_influence * infl

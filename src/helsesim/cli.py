@@ -30,8 +30,14 @@ from omegaconf import DictConfig, open_dict
 
 from helsesim.config import ConfigError
 from helsesim.data import DataError
-from helsesim.experiment import (CONF_DIR, SweepFailed, SweepInterrupted, failure_message,
-                                 restrict_to_design, run_experiment)
+from helsesim.experiment import (
+    CONF_DIR,
+    SweepFailed,
+    SweepInterrupted,
+    failure_message,
+    restrict_to_design,
+    run_experiment,
+)
 from helsesim.hydra_schema import register_configs
 from helsesim.preflight import ResultsConflict
 

@@ -196,11 +196,12 @@ class LabourParams:
                                      "selection)", "How strongly attractiveness lowers quits.",
                                      lo=0.0)
     choice_sensitivity: float = p(0.7, "-", "assumption; calibrated with the two below so that "
-                                  "vacancies are highest in small, remote places (P8)", "Logit sensitivity of job seekers to "
-                                  "employers' attractiveness.", lo=0.0)
+                                  "vacancies are highest in small, remote places (P8)",
+                                  "Logit sensitivity of job seekers to employers' "
+                                  "attractiveness.", lo=0.0)
     size_attraction: float = p(0.15, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
-                               "rural districts; value calibrated (P8)", "Attractiveness per log of population.",
-                               lo=0.0)
+                               "rural districts; value calibrated (P8)",
+                               "Attractiveness per log of population.", lo=0.0)
     remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28; value "
                                   "calibrated (P8)",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0)
@@ -298,8 +299,9 @@ class TrustParams:
                                        "municipalities.", lo=0.0)
     proposals: float = p(1.0, "proposals/yr", "seed 000: trusts have the greatest resources",
                          "Mean proposals the trust leads in an open call.", lo=0.0)
-    trust_partner_mean: float = p(2.0, "partners", "assumption", "Mean municipal partners beyond the "
-                            "first that the trust invites to a proposal (Poisson).", lo=0.0)
+    trust_partner_mean: float = p(2.0, "partners", "assumption",
+                                  "Mean municipal partners beyond the first that the trust "
+                                  "invites to a proposal (Poisson).", lo=0.0)
     transfer_partners: float = p(0.5, "share", "assumption", "Share of the community's "
                                  "municipalities a task transfer involves.", lo=0.0, hi=1.0)
 
@@ -509,7 +511,7 @@ def apply_overrides(cfg: SimConfig, overrides: dict[str, Any]) -> SimConfig:
     return cfg
 
 
-# --- validation ------------------------------------------------------------------------------------
+# --- validation -----------------------------------------------------------------------------------
 
 def _type_ok(value, f: dataclasses.Field) -> bool:
     t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))

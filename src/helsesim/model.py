@@ -19,8 +19,14 @@ import pandas as pd
 from mesa.discrete_space import Network
 
 from helsesim import data, reporters
-from helsesim.agents import (PROFESSIONS, CollaborativeBoard, Coordinator, HealthTrust,
-                             Municipality, logistic)
+from helsesim.agents import (
+    PROFESSIONS,
+    CollaborativeBoard,
+    Coordinator,
+    HealthTrust,
+    Municipality,
+    logistic,
+)
 from helsesim.allocation import make_design
 from helsesim.config import SimConfig
 from helsesim.labour import Flows, labour_years
@@ -136,6 +142,7 @@ class HealthSystem(mesa.Model):
                              self.filled[start:start + size])
         self._employers = [e for b in boards for e in b.employers]
         self._is_trust = np.array([e.kind == "trust" for e in self._employers])
+        self._refresh_vacancies()
 
     def agent_at(self, node):
         return self._agent_at.get(node)
@@ -390,7 +397,7 @@ class HealthSystem(mesa.Model):
             # set order varies with PYTHONHASHSEED
             for key in sorted({(u, v) if u <= v else (v, u) for u, v in pairs if u != v}):
                 joint[key] = joint.get(key, 0) + 1
-        for (u, v), n in joint.items():
+        for u, v in joint:
             if not self.graph.has_edge(u, v):
                 self.graph.add_edge(u, v, kind="project", tie=0.0)
                 e = self.graph.edges[u, v]

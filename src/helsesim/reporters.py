@@ -110,16 +110,12 @@ def _state_columns(model, s: Snapshot, mg, tg, eg, n: int, boards_of) -> dict[st
     pop_gs = bc(gs, s.pop, n * S).reshape(n, S)
     for c, name in enumerate(SIZE_CLASSES):
         out[f"shift_burden_per_capita_{name}"] = _ratio(unc_gs[:, c], pop_gs[:, c])
-    per_board = []
-    for b in model.boards.values():
-        infl = {c: 0.0 for c in LEAD_CLASSES}
-        for a, w in b.weights.items():
-            infl["trust" if a.kind == "trust" else a.size_class] += w / b.total_weight
-        f = model.flows[b.community]
-        per_board.append([metrics.concentration(list(b.weights.values()))]
-                         + [infl[c] for c in LEAD_CLASSES]
-                         + [getattr(f, k) for k in FLOW_KEYS])
-    per_board = np.array(per_board, dtype=float)
+    influence = getattr(model, "_board_influence", None)
+    if influence is None:  # the boards' seats and weights are fixed at initialisation
+        influence = model._board_influence = [board_influence(b) for b in model.boards.values()]
+    per_board = np.array([[*infl, *(getattr(model.flows[b.community], k) for k in FLOW_KEYS)]
+                          for b, infl in zip(model.boards.values(), influence, strict=True)],
+                         dtype=float)
     bg = boards_of
     nb = bc(bg, None)
     out["influence_concentration"] = _ratio(bc(bg, per_board[:, 0]), nb)
@@ -129,6 +125,15 @@ def _state_columns(model, s: Snapshot, mg, tg, eg, n: int, boards_of) -> dict[st
         out[f"moves_{k}"] = bc(bg, per_board[:, 1 + len(LEAD_CLASSES) + i]).astype(np.int64)
     out["task_transfers"] = out["task_transfers"].astype(np.int64)
     return out
+
+
+def board_influence(board) -> list[float]:
+    """A board's influence concentration and the vote shares of the trust and of each size
+    class (in LEAD_CLASSES order)."""
+    infl = {c: 0.0 for c in LEAD_CLASSES}
+    for a, w in board.weights.items():
+        infl["trust" if a.kind == "trust" else a.size_class] += w / board.total_weight
+    return [metrics.concentration(list(board.weights.values())), *(infl[c] for c in LEAD_CLASSES)]
 
 
 FLOW_KEYS = ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
