@@ -212,6 +212,17 @@ def test_chunks_hold_consecutive_runs_only(compose):
     assert sorted(r.run_id for c in chunks for r in c) == [r.run_id for r in missing]
 
 
+def test_automatic_chunks_shrink_towards_the_end(compose):
+    """Guided chunks: the first are the largest allowed, sizes never grow, every run is in
+    exactly one chunk, and the last chunks are single runs (no worker idles long at the end)."""
+    runs = plan_experiment(compose(["experiment.n_seeds=40"])).runs
+    sizes = [len(c) for c in make_chunks(runs, 50, workers=2)]
+    assert sizes[0] == 50
+    assert all(a >= b for a, b in zip(sizes, sizes[1:], strict=False))
+    assert sum(sizes) == len(runs) and sizes[-1] == 1
+    assert [len(c) for c in make_chunks(runs, 7)] == [7] * 28 + [4]  # a size set by the user
+
+
 def _part(parts: Path, ids: list[int], extra: dict) -> None:
     outputs = [{"runs": {"run_id": i, "arm": "a", "design": "d", "replicate": 0, "seed": i,
                          "status": "ok", "error": "", **extra}} for i in ids]

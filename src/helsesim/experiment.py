@@ -442,22 +442,24 @@ def run_chunk(specs: list[RunSpec], parts_dir: str | None = None,
     return results.write_part(Path(parts_dir), outputs)
 
 
-def make_chunks(runs: list[RunSpec], size: int) -> list[list[RunSpec]]:
+def make_chunks(runs: list[RunSpec], size: int, workers: int = 0) -> list[list[RunSpec]]:
     """Chunks of at most ``size`` runs with consecutive run ids (so the parts of a job never
-    interleave, whatever ran before a resume)."""
+    interleave, whatever ran before a resume).
+
+    With ``workers`` the chunks are guided: each takes 1/(2 workers) of the runs not yet handed
+    out (at most ``size``), so they shrink towards the end of the job and no worker waits long
+    for another to finish a big last chunk."""
     chunks: list[list[RunSpec]] = []
-    for spec in sorted(runs, key=lambda s: s.run_id):
+    want = size
+    for placed, spec in enumerate(sorted(runs, key=lambda s: s.run_id)):
         last = chunks[-1] if chunks else None
-        if last and len(last) < size and last[-1].run_id + 1 == spec.run_id:
+        if last and len(last) < want and last[-1].run_id + 1 == spec.run_id:
             last.append(spec)
         else:
+            if workers:
+                want = max(1, min(size, math.ceil((len(runs) - placed) / (2 * workers))))
             chunks.append([spec])
     return chunks
-
-
-def chunk_size_for(n_runs: int, workers: int, chunk_size: int = 0) -> int:
-    """Runs per chunk: ``chunk_size``, or about four chunks per worker, at most MAX_CHUNK."""
-    return chunk_size or max(1, min(MAX_CHUNK, math.ceil(n_runs / (workers * 4))))
 
 
 def _execute_local(chunks, parts_dir: Path, workers: int, done, hooks: RunHooks,
@@ -544,7 +546,8 @@ def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: 
     """Run every spec and save each chunk of runs as a part under ``parts_dir`` as it
     finishes: in this process (``n_jobs=1``), in local worker processes, or on Ray."""
     workers = cluster_workers(backend, n_jobs, len(runs), ray_address)
-    chunks = make_chunks(runs, chunk_size_for(len(runs), workers, chunk_size))
+    # a chunk size set by the user is kept; else guided sizes of at most MAX_CHUNK
+    chunks = make_chunks(runs, chunk_size or MAX_CHUNK, 0 if chunk_size else workers)
     if backend != "ray" and workers > 1:
         _pool(workers, start_method)  # before the progress bar, which may start a thread
     bar = ProgressBar(total=len(runs), desc=desc, unit="run", disable=not progress,

@@ -55,7 +55,8 @@ class ExperimentConfig:
     n_jobs: int = p(-1, "processes", "-", "Worker processes for the replications; -1 = all "
                     "cores, 1 = serial in this process.", lo=-1)
     chunk_size: int = p(0, "runs", "-", "Runs sent to a worker at a time, and saved together "
-                        "as one part of the job folder; 0 = automatic (at most 50).", lo=0)
+                        "as one part of the job folder; 0 = automatic (at most 50, shrinking "
+                        "towards the end of the job so that workers finish together).", lo=0)
     backend: str = p("local", "-", "-", "Where the runs go: `local` (processes on this "
                      "machine) or `ray` (a Ray cluster; `pip install 'helsesim[ray]'`).",
                      choices=("local", "ray"))
