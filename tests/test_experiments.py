@@ -127,14 +127,14 @@ def test_manifest_traces_the_inputs(compose, tmp_path):
 def test_a_failed_run_is_recorded_not_fatal(compose, monkeypatch):
     import helsesim.api
 
-    real = helsesim.api.run_config
+    real = helsesim.api.run_tables
 
     def flaky(cfg):
         if cfg.allocation.design == "lottery":
             raise RuntimeError("boom")
         return real(cfg)
 
-    monkeypatch.setattr(helsesim.api, "run_config", flaky)
+    monkeypatch.setattr(helsesim.api, "run_tables", flaky)
     res = run_experiment(compose(TINY))
     failed = res.failed
     assert failed["design"].tolist() == ["lottery"]

@@ -58,22 +58,27 @@ def build_config(scenario: str | dict | None = None, allocation=None, seed: int 
     return validate(cfg)
 
 
-def run_config(cfg: SimConfig) -> Result:
-    """Run one validated configuration."""
+def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
+    """Run one validated configuration; its tables as columns (``{table: {column: values}}``,
+    no data frames: what a sweep stores) and its summary."""
     from helsesim.model import HealthSystem  # mesa is imported only when a model runs
     from helsesim.reporters import summary
 
     model = HealthSystem(cfg)
     try:
         model.run()
-        years = model.years_table()
-        projects = model.projects_table()
-        munis = model.municipalities_table()
-        return Result(years=years, projects=projects, municipalities=munis,
-                      communities=model.communities_table(),
-                      summary=summary(model, years, projects, munis), config=cfg)
+        tables = model.table_columns()
+        return tables, summary(model, tables["years"], tables["projects"])
     finally:
         _release(model)
+
+
+def run_config(cfg: SimConfig) -> Result:
+    """Run one validated configuration."""
+    from helsesim.reporters import frames
+
+    tables, summary = run_tables(cfg)
+    return Result(**frames(tables), summary=summary, config=cfg)
 
 
 def _release(model) -> None:

@@ -403,7 +403,7 @@ class RunHooks:
 def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
     """Run one configuration; a failure is recorded as data (status, traceback), so one bad
     run does not end the other runs of a sweep."""
-    from helsesim.api import run_config
+    from helsesim import api
 
     ids = _agent_ids()
     before = set(ids)
@@ -411,13 +411,13 @@ def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
     try:
         if spec.run_id in fail:
             raise RuntimeError(f"run {spec.run_id} failed on purpose ({FAIL_RUNS_ENV})")
-        res = run_config(cfg)
+        tables, summary = api.run_tables(cfg)
     except Exception:  # noqa: BLE001 - recorded in the runs table and reported
         return results.failed_run(spec.key, cfg, traceback.format_exc(), spec.inputs)
     finally:
         for model in [m for m in ids if m not in before]:
             del ids[model]
-    return results.tidy_run(spec.key, cfg, res, spec.inputs)
+    return results.tidy_run(spec.key, cfg, tables, summary, spec.inputs)
 
 
 def _agent_ids() -> dict:

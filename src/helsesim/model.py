@@ -443,6 +443,14 @@ class HealthSystem(mesa.Model):
             self.datacollector.add_table_row("communities", row)
 
     # -- tables ----------------------------------------------------------------------------------
+    def table_columns(self) -> dict[str, dict]:
+        """The run's tables as columns, ``{table: {column: values}}``, without building data
+        frames (what a sweep stores): years, projects, municipalities, communities."""
+        dc = self.datacollector
+        return {"years": dc.model_vars, "projects": reporters.projects_columns(self),
+                "municipalities": reporters.municipalities_columns(self._municipality_years),
+                "communities": dc.tables["communities"]}
+
     def years_table(self) -> pd.DataFrame:
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         return df

@@ -263,16 +263,45 @@ def municipality_columns(model, snap: Snapshot) -> dict[str, np.ndarray]:
     }
 
 
+def municipalities_columns(years: list[dict]) -> dict:
+    """The municipalities table as columns (text as lists, the others as arrays of their
+    dtype), from the yearly columns, sorted by year and municipality."""
+    cols = {c: (np.array([v for y in years for v in y[c]], dtype=object) if t == "str"
+                else np.concatenate([np.asarray(y[c], dtype=t) for y in years]))
+            for c, t in MUNICIPALITY_COLUMNS.items()}
+    order = np.lexsort((cols["municipality_id"].astype(str), cols["year"]))  # stable
+    return {c: (v[order].tolist() if MUNICIPALITY_COLUMNS[c] == "str" else v[order])
+            for c, v in cols.items()}
+
+
 def municipalities_frame(years: list[dict]) -> pd.DataFrame:
-    """The municipalities table from the yearly columns, sorted by year and municipality."""
-    df = pd.DataFrame({c: ([v for y in years for v in y[c]] if t == "str"  # text columns
-                           else np.concatenate([np.asarray(y[c], dtype=t) for y in years]))
-                       for c, t in MUNICIPALITY_COLUMNS.items()})
-    return df.sort_values(["year", "municipality_id"], kind="stable").reset_index(drop=True)
+    """The municipalities table, sorted by year and municipality."""
+    return pd.DataFrame(municipalities_columns(years))
+
+
+def frames(tables: dict[str, dict]) -> dict[str, pd.DataFrame]:
+    """The tables of :meth:`HealthSystem.table_columns` as data frames."""
+    return {"years": pd.DataFrame(tables["years"]),
+            "projects": _projects_frame(tables["projects"]),
+            "municipalities": pd.DataFrame(tables["municipalities"]),
+            "communities": pd.DataFrame(tables["communities"])}
 
 
 def projects_frame(model) -> pd.DataFrame:
     """One row per funded project."""
+    return _projects_frame(projects_columns(model))
+
+
+def _projects_frame(columns: dict) -> pd.DataFrame:
+    df = pd.DataFrame(columns)
+    # text columns are inferred from their values; only empty ones need a cast (cheaper than
+    # casting every column)
+    untyped = {c: "str" for c, t in PROJECT_COLUMNS.items() if t == "str" and df[c].dtype != STR}
+    return df.astype(untyped) if untyped else df
+
+
+def projects_columns(model) -> dict:
+    """The projects table as columns (text as lists, the others as arrays of their dtype)."""
     prs = model.projects
     trusts = {k: b.trust for k, b in model.boards.items()}
     cols = {
@@ -300,13 +329,8 @@ def projects_frame(model) -> pd.DataFrame:
                                        if a.kind == "municipality") for pr in prs],
         "n_first_timers": [len(pr.first_timers) for pr in prs],
     }
-    df = pd.DataFrame({c: (v if PROJECT_COLUMNS[c] == "str"
-                           else np.asarray(v, dtype=PROJECT_COLUMNS[c]))
-                       for c, v in cols.items()})
-    # text columns are inferred from their values; only empty ones need a cast (cheaper than
-    # casting every column)
-    untyped = {c: "str" for c, t in PROJECT_COLUMNS.items() if t == "str" and df[c].dtype != STR}
-    return df.astype(untyped) if untyped else df
+    return {c: (v if PROJECT_COLUMNS[c] == "str" else np.asarray(v, dtype=PROJECT_COLUMNS[c]))
+            for c, v in cols.items()}
 
 
 #: The dtype of a text column: ``str`` in pandas 3, ``object`` before.
@@ -336,22 +360,23 @@ CORE_SUMMARY_KEYS = (
 )
 
 
-def summary(model, years: pd.DataFrame, projects: pd.DataFrame,
-            munis: pd.DataFrame) -> dict[str, float]:
-    """End-of-run outcomes: final state, totals over the run, and means over years."""
+def summary(model, years, projects) -> dict[str, float]:
+    """End-of-run outcomes: final state, totals over the run, and means over years.
+
+    ``years`` and ``projects`` are the tables, as data frames or as columns."""
     nan = float("nan")
     last = model.year_row  # the final year's row, as collected
     out = {k: float(last[k]) for k in YEAR_COLUMNS
            if k not in ("year", "budget", "n_new_projects", "funded_amount",
                         "n_active_projects", "recruitment_share_new")
            and not k.startswith("participation_")}
-    run = {c: years[c].to_numpy()[1:] for c in ("budget", *(f"participation_{s}"
+    run = {c: np.asarray(years[c])[1:] for c in ("budget", *(f"participation_{s}"
                                                              for s in SIZE_CLASSES))}
-    budget = projects["budget"].to_numpy()
-    kind = projects["type"].to_numpy()
-    lead = projects["lead_class"].to_numpy()
-    status = projects["status"].to_numpy()
-    n = len(projects)
+    budget = np.asarray(projects["budget"], dtype=float)
+    kind = np.asarray(projects["type"], dtype=object)
+    lead = np.asarray(projects["lead_class"], dtype=object)
+    status = np.asarray(projects["status"], dtype=object)
+    n = len(budget)
 
     def share(mask) -> float:
         return float(np.mean(mask)) if np.size(mask) else nan
@@ -361,7 +386,7 @@ def summary(model, years: pd.DataFrame, projects: pd.DataFrame,
     out["total_budget"] = float(run["budget"].sum())
     out["mean_project_budget"] = float(budget.mean()) if n else nan
     out["median_project_budget"] = float(np.median(budget)) if n else nan
-    out["mean_partners"] = float(projects["n_partners"].to_numpy().mean()) if n else nan
+    out["mean_partners"] = float(np.asarray(projects["n_partners"]).mean()) if n else nan
     out["recruitment_project_share"] = share(kind == "recruitment")
     for c in LEAD_CLASSES:
         out[f"lead_share_{c}"] = share(lead == c)
@@ -373,8 +398,8 @@ def summary(model, years: pd.DataFrame, projects: pd.DataFrame,
         out[f"participation_rate_{size}"] = float(np.mean(run[f"participation_{size}"]))
     done = (status == "implemented") | (status == "failed")
     out["implementation_rate"] = share(status[done] == "implemented")
-    out["survival_rate"] = share(projects["survives"].to_numpy()[status == "implemented"])
-    out["multi_municipality_share"] = share(projects["n_municipalities"].to_numpy() > 1)
+    out["survival_rate"] = share(np.asarray(projects["survives"])[status == "implemented"])
+    out["multi_municipality_share"] = share(np.asarray(projects["n_municipalities"]) > 1)
     # Matthew effect (P6): do the initially experienced keep joining?
     init = np.array([m.initial_experience for m in ms], dtype=float)
     joined = np.array([m.projects_led + m.projects_joined for m in ms], dtype=float)

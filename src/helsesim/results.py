@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from helsesim import reporters
 from helsesim.config import SimConfig, to_flat_dict
 
 #: The per-run tables written as parquet, in order.
@@ -155,12 +156,14 @@ def run_row(key: dict, cfg: SimConfig | None, summary: dict | None, status: str 
     return row
 
 
-def tidy_run(key: dict, cfg: SimConfig, result, inputs: dict | None = None) -> dict:
-    """One run's output: its ``runs`` row (a dict) and its other tables as they are
-    (:func:`chunk_tables` adds the key columns to a whole chunk of runs at once)."""
-    out = {"runs": run_row(key, cfg, result.summary, inputs=inputs)}
+def tidy_run(key: dict, cfg: SimConfig, tables: dict[str, dict], summary: dict,
+             inputs: dict | None = None) -> dict:
+    """One run's output: its ``runs`` row (a dict) and its other tables as columns
+    (:meth:`~helsesim.model.HealthSystem.table_columns`; :func:`chunk_tables` adds the key
+    columns to a whole chunk of runs at once)."""
+    out = {"runs": run_row(key, cfg, summary, inputs=inputs)}
     for name in TABLES[1:]:
-        out[name] = getattr(result, name)
+        out[name] = tables[name]
     return out
 
 
@@ -191,17 +194,37 @@ def chunk_tables(outputs: list[dict]) -> dict[str, pa.Table]:
         have = [o for o in outputs if name in o]
         if not have:
             continue
-        frames = [o[name] for o in have]
-        clash = [k for k in ROW_KEYS if k in frames[0].columns]
+        runs = [o[name] for o in have]  # {column: values} of each run
+        clash = [k for k in ROW_KEYS if k in runs[0]]
         if clash:
             raise ValueError(f"result table {name} already has key columns {clash}")
-        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        t = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
-        row_run = pa.array(np.repeat(np.arange(len(have)), [len(f) for f in frames]))
+        types = COLUMN_TYPES.get(name, {})
+        t = pa.table({c: _concat([r[c] for r in runs], types.get(c)) for c in runs[0]})
+        lengths = [len(next(iter(r.values()))) for r in runs]
+        row_run = pa.array(np.repeat(np.arange(len(have)), lengths))
         for i, k in enumerate(ROW_KEYS):
             t = t.add_column(i, k, _array([o["runs"][k] for o in have]).take(row_run))
         tables[name] = t
     return tables
+
+
+def _concat(values: list, type_: pa.DataType | None) -> pa.Array:
+    """One column of a chunk from each run's values (arrays or lists), NaN as null."""
+    if all(isinstance(v, np.ndarray) for v in values):
+        return pa.array(np.concatenate(values), type=type_, from_pandas=True)
+    flat = [x for v in values for x in v]
+    return pa.array(flat, type=type_, from_pandas=True) if type_ is not None else _array(flat)
+
+
+def _arrow_types(dtypes: dict[str, str]) -> dict[str, pa.DataType]:
+    arrow = {"str": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}
+    return {c: arrow[t] for c, t in dtypes.items()}
+
+
+#: Arrow types of the tables whose columns have fixed dtypes (a chunk without projects still
+#: writes a typed, empty projects table); the year tables' types follow their values.
+COLUMN_TYPES = {"projects": _arrow_types(reporters.PROJECT_COLUMNS),
+                "municipalities": _arrow_types(reporters.MUNICIPALITY_COLUMNS)}
 
 
 # --- parts: a sweep's runs saved as they finish ------------------------------------------------
