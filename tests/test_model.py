@@ -3,6 +3,8 @@ positions, trust, knowledge and ties in [0, 1], money conserved from budget to p
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas.testing as pdt
 import pytest
@@ -140,3 +142,13 @@ def test_summary_has_every_core_key_as_a_number():
     assert not missing
     assert all(isinstance(res.summary[k], (int, float)) for k in CORE_SUMMARY_KEYS)
     assert res.summary["n_projects"] == len(res.projects)
+
+
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+def test_a_run_does_not_change_its_configuration(design):
+    """The sweep runner gives the runs of an arm one shared configuration (with their own
+    seeds): no run may change it."""
+    cfg = helsesim.build_config(allocation=design, seed=3, years=3, **CASES["levers"])
+    before = copy.deepcopy(cfg)
+    HealthSystem(cfg).run()
+    assert cfg == before
