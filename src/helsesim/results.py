@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -375,9 +376,15 @@ def assemble_parts(parts_dir: Path, out_dir: Path, expected: list[int]) -> None:
         raise ValueError(f"the parts in {parts_dir} do not hold each run once: "
                          f"missing {sorted(set(expected) - seen)[:10]}, duplicate "
                          f"{sorted({i for i in ids if ids.count(i) > 1})[:10]}")
-    for name in TABLES:
+
+    def stream(name: str) -> int:
         files = [d / f"{name}.arrow" for d in order if (d / f"{name}.arrow").exists()]
-        stream_table(files, Path(out_dir) / f"{name}.parquet", _read_part, list(ROW_KEYS))
+        return stream_table(files, Path(out_dir) / f"{name}.parquet", _read_part,
+                            list(ROW_KEYS))
+
+    # one thread per table: Arrow encodes and writes without holding the GIL
+    with ThreadPoolExecutor(max_workers=min(len(TABLES), os.cpu_count() or 1)) as threads:
+        list(threads.map(stream, TABLES))  # re-raises a table's error
 
 
 # --- summaries -----------------------------------------------------------------------------------
