@@ -317,23 +317,23 @@ WORKER_MODULES = ("helsesim.model", "helsesim.api", "helsesim.results", "helsesi
 
 
 def resolve_start_method(requested: str = "auto") -> str:
-    """How worker processes start (``experiment.start_method``); ``auto`` is ``fork`` where the
-    platform has it and no other Python thread runs, else ``forkserver``, else ``spawn``.
+    """How worker processes start (``experiment.start_method``). ``auto``: on Linux ``fork``
+    while no other Python thread runs, else ``forkserver``; elsewhere the platform's default
+    (``spawn`` on macOS and Windows, where forking is unsafe or absent).
 
     A forked worker starts in milliseconds with the model already imported; a spawned one
     imports mesa first (~1 s). Forking while another Python thread (a progress-bar monitor,
-    Ray's) may hold a lock can deadlock the child, hence the check; the native threads of
-    OpenBLAS, jemalloc and Arrow reset themselves in a forked child. ``auto`` does not follow
-    ``multiprocessing``'s global start method, which importing ``mesa.batchrunner`` (Mesa 3.3)
-    forces to ``spawn``. Runs do not depend on how their worker started: each run seeds its
-    own generators.
+    Ray's, a notebook kernel's) may hold a lock can deadlock the child, hence the check; the
+    native threads of OpenBLAS, jemalloc and Arrow reset themselves in a forked child. ``auto``
+    does not follow ``multiprocessing``'s global start method, which importing
+    ``mesa.batchrunner`` (Mesa 3.3) forces to ``spawn``. Runs do not depend on how their worker
+    started: each run seeds its own generators.
     """
     if requested != "auto":
         return requested
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return "fork"
-    return "forkserver" if "forkserver" in methods else "spawn"
+    if sys.platform.startswith("linux"):
+        return "fork" if threading.active_count() == 1 else "forkserver"
+    return multiprocessing.get_all_start_methods()[0]  # the platform's default
 
 
 _POOL: dict[tuple[int, str], ProcessPoolExecutor] = {}  # (workers, requested start method)

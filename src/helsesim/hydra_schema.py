@@ -61,9 +61,10 @@ class ExperimentConfig:
                      "machine) or `ray` (a Ray cluster; `pip install 'helsesim[ray]'`).",
                      choices=("local", "ray"))
     start_method: str = p("auto", "-", "-", "How local worker processes start: `auto` forks "
-                          "them when no other Python thread runs (Linux: milliseconds, the model "
-                          "already imported), else a `forkserver`; or `fork`, `forkserver`, "
-                          "`spawn` as in `multiprocessing`.",
+                          "them on Linux while no other Python thread runs (milliseconds, the "
+                          "model already imported), else a `forkserver`, and elsewhere uses the "
+                          "platform's default; or `fork`, `forkserver`, `spawn` as in "
+                          "`multiprocessing`.",
                           choices=("auto", "fork", "forkserver", "spawn"))
     ray_address: str | None = p(None, "-", "-", "With `backend=ray`: the cluster to use, "
                                 "`auto` (started with `ray start` on this machine) or "
