@@ -39,6 +39,15 @@ def weighted_sample(rng, weights: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.argsort(-keys, kind="stable")[:k])
 
 
+def set_vacancy_shares(employers: list, positions: np.ndarray, filled: np.ndarray) -> None:
+    """Set each employer's ``vacancy_share`` from its row of ``positions`` and ``filled``:
+    vacancies over rounded positions, all professions together."""
+    pos = np.round(positions)
+    share = np.maximum(pos - filled, 0).sum(axis=1) / np.maximum(pos.sum(axis=1), 1)
+    for e, v in zip(employers, share.tolist(), strict=True):
+        e.vacancy_share = v
+
+
 class Employer(FixedAgent):
     """Common state of employers that compete for staff in the labour pool."""
 
@@ -340,10 +349,7 @@ class CollaborativeBoard(Agent):
 
     def refresh_vacancies(self) -> None:
         """Each employer's vacancy share after positions or staff changed."""
-        pos = np.round(self.positions)
-        share = np.maximum(pos - self.filled, 0).sum(axis=1) / np.maximum(pos.sum(axis=1), 1)
-        for e, v in zip(self.employers, share.tolist(), strict=True):
-            e.vacancy_share = v
+        set_vacancy_shares(self.employers, self.positions, self.filled)
 
     def influence(self, agent) -> float:
         """Share of the board's votes an agent holds (0 without a seat)."""

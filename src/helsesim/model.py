@@ -26,6 +26,7 @@ from helsesim.agents import (
     HealthTrust,
     Municipality,
     logistic,
+    set_vacancy_shares,
 )
 from helsesim.allocation import make_design
 from helsesim.config import SimConfig
@@ -313,11 +314,7 @@ class HealthSystem(mesa.Model):
 
     def _refresh_vacancies(self) -> None:
         """Every employer's vacancy share after positions or staff changed."""
-        pos = np.round(self.positions)
-        share = (np.maximum(pos - self.filled, 0).sum(axis=1)
-                 / np.maximum(pos.sum(axis=1), 1)).tolist()
-        for e, v in zip(self._employers, share, strict=True):
-            e.vacancy_share = v
+        set_vacancy_shares(self._employers, self.positions, self.filled)
 
     def spread_knowledge(self) -> None:
         """Practice spreads along ties, decaying with distance; a shared knowledge base lets
