@@ -5,9 +5,12 @@ equals a serial run, and the parts of a job are assembled into one table per kin
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -142,14 +145,22 @@ def test_a_sweep_on_a_local_ray_cluster_equals_a_serial_run(tmp_path, compose):
     server to the loopback), the CLI connects to it by address."""
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'helsesim[ray]' (Ray "
                                       "has no wheel for some platforms and Pythons)")
-    env = {**CLI_ENV, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
-           "RAY_AUTH_MODE": "token"}
+    # a world of its own: an empty home, a token made for this cluster, Ray's session files in
+    # a fresh short folder (its socket paths must stay under 108 bytes, so not in tmp_path):
+    # nothing is read from or left in ~/.ray or /tmp/ray
+    home = tmp_path / "home"
+    home.mkdir()
+    ray_tmp = Path(tempfile.mkdtemp(prefix="hs-ray-"))
+    env = {**CLI_ENV, "HOME": str(home), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+           "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
+           "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     port = free_port()
     ray_bin = BIN / "ray"
     head = subprocess.Popen(
         [str(ray_bin) if ray_bin.exists() else "ray", "start", "--head", "--block",
          "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-         "--include-dashboard=false", "--disable-usage-stats"],
+         "--include-dashboard=false", "--disable-usage-stats",
+         f"--temp-dir={ray_tmp}"],
         cwd=tmp_path, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     args = [*SMALL, "experiment.n_seeds=2", "experiment.chunk_size=1"]
@@ -160,6 +171,7 @@ def test_a_sweep_on_a_local_ray_cluster_equals_a_serial_run(tmp_path, compose):
                        f"hydra.run.dir={job}"], cwd=tmp_path, env=env)
     finally:
         stop_group(head)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
     assert "on 2 Ray workers" in res.stdout + res.stderr
     serial = run_experiment(compose([*args, "experiment.n_jobs=1"])).tables
     assert_same_tables(job, serial)
