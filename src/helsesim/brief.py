@@ -139,11 +139,16 @@ def _unit(info: OutcomeInfo) -> str:
     return f" {info.unit}" if info.unit and not any(c in info.unit for c in ":(=") else ""
 
 
-def level(value: float, info: OutcomeInfo) -> str:
+def level(value: float, info: OutcomeInfo, unit: bool = True) -> str:
     """A value of an outcome in its display unit: ``12.6 %``, ``4.87 MNOK/yr``, ``0.329``."""
     if _is_share(info):
-        return f"{_num(100 * value)} %"
-    return f"{_num(value * info.scale)}{_unit(info)}"
+        return f"{_num(100 * value)}" + (" %" if unit else "")
+    return f"{_num(value * info.scale)}" + (_unit(info) if unit else "")
+
+
+def unit_of(info: OutcomeInfo) -> str:
+    """The unit a level is written in (``%`` for shares), or ``""``."""
+    return "%" if _is_share(info) else _unit(info).strip()
 
 
 def change(value: float, info: OutcomeInfo, unit: bool = True) -> str:
