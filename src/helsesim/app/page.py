@@ -201,8 +201,9 @@ def RunButton():
 def side_by_side_html(an: adapter.Analysis) -> str:
     arm, base = an.arms[1], an.baseline
 
-    def cell(pair):
-        return f"<td class='num'>{pair[0]}<br><small>{pair[1]}</small></td>"
+    def cell(pair, col):
+        return (f"<td class='num' data-col='{col}'><span class='median'>{pair[0]}</span><br>"
+                f"<small>{pair[1]}</small></td>")
 
     head = (f"<tr><th>Outcome</th><th>{base}<br><small>baseline</small></th><th>{arm}</th>"
             f"<th>{arm} − {base}<br><small>paired</small></th>"
@@ -212,8 +213,9 @@ def side_by_side_html(an: adapter.Analysis) -> str:
         unit = f" <small>[{r.unit}]</small>" if r.unit else ""
         better = f"<br><small>{r.better} is better</small>" if r.better else ""
         body += (f"<tr data-outcome='{r.outcome}'><td>{r.label}{unit}{better}</td>"
-                 f"{cell(r.baseline)}{cell(r.arm)}{cell(r.difference)}"
-                 f"<td class='num'>{r.seeds_better}</td></tr>")
+                 f"{cell(r.baseline, 'baseline')}{cell(r.arm, 'arm')}"
+                 f"{cell(r.difference, 'difference')}"
+                 f"<td class='num' data-col='better'>{r.seeds_better}</td></tr>")
     return f"<table class='helsesim-table'>{head}{body}</table>"
 
 
