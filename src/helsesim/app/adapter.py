@@ -392,7 +392,7 @@ def side_by_side(analysis: Analysis) -> list[Row]:
                 share = r["share_lower"] if info.better == "lower" else r["share_higher"]
                 better = f"{round(share * r['n_pairs'])} of {int(r['n_pairs'])}"
         unit = brief.unit_of(info)
-        rows.append(Row(o, info.label, "pp" if unit == "%" else unit, info.better,
+        rows.append(Row(o, info.label, unit, info.better,
                         _cell(so.loc[base], info, brief.level),
                         _cell(so.loc[arm], info, brief.level), diff, better))
     return rows

@@ -59,6 +59,10 @@ CSS = """
 .helsesim-md table { border-collapse: collapse; margin: 0.5em 0; }
 .helsesim-md td, .helsesim-md th { border: 1px solid #ddd; padding: 3px 8px; }
 .helsesim-md li { margin-bottom: 0.35em; }
+.helsesim-brief { font-size: 0.92em; line-height: 1.35; }
+.helsesim-brief h3 { margin-top: 0; }
+.helsesim-md strong { font-weight: 700; }
+.helsesim-md p { margin-bottom: 0.5em; }
 .helsesim-md code { background: #f3f3f3; padding: 0 3px; border-radius: 3px; }
 .helsesim-table { border-collapse: collapse; font-size: 0.92em; width: 100%; }
 .helsesim-table th { background: #f0f3f7; text-align: left; }
@@ -85,7 +89,8 @@ def Figure(make, dependencies: list, classes: list[str] | None = None):
     """A matplotlib figure drawn only when its inputs change."""
     fig = solara.use_memo(make, dependencies)
     with solara.Div(classes=["helsesim-figure", *(classes or [])]):
-        solara.FigureMatplotlib(fig, format="png", dependencies=dependencies, dpi=90)
+        solara.FigureMatplotlib(fig, format="png", dependencies=dependencies, dpi=90,
+                                bbox_inches="tight")
 
 
 # --- the choices -----------------------------------------------------------------------------
@@ -210,9 +215,10 @@ def side_by_side_html(an: adapter.Analysis) -> str:
             f"<th>seeds where {arm} is better</th></tr>")
     body = ""
     for r in adapter.side_by_side(an):
-        unit = f" <small>[{r.unit}]</small>" if r.unit else ""
-        better = f"<br><small>{r.better} is better</small>" if r.better else ""
-        body += (f"<tr data-outcome='{r.outcome}'><td>{r.label}{unit}{better}</td>"
+        unit = f" [{r.unit}]" if r.unit else ""
+        better = f", {r.better} is better" if r.better else ""
+        body += (f"<tr data-outcome='{r.outcome}'><td>{r.label}<br><small>{unit.strip()}"
+                 f"{better if unit else better.lstrip(', ')}</small></td>"
                  f"{cell(r.baseline, 'baseline')}{cell(r.arm, 'arm')}"
                  f"{cell(r.difference, 'difference')}"
                  f"<td class='num' data-col='better'>{r.seeds_better}</td></tr>")
@@ -221,17 +227,18 @@ def side_by_side_html(an: adapter.Analysis) -> str:
 
 @solara.component
 def Overview(an: adapter.Analysis):
-    with solara.Columns([6, 5]):
+    with solara.Columns([7, 5]):
         with solara.Column():
             solara.HTML(tag="h3", unsafe_innerHTML="Two designs side by side")
             solara.Text("Median over seeds at the end of the run, and below it the 5th and "
                         "95th percentiles; the difference is the median of paired differences "
-                        "(same seed). pp: percentage points.", classes=["helsesim-hint"])
+                        "(same seed), in percentage points for outcomes in %.",
+                        classes=["helsesim-hint"])
             solara.HTML(tag="div", unsafe_innerHTML=side_by_side_html(an),
                         classes=["helsesim-side-by-side"])
         with solara.Column():
-            Figure(lambda: adapter.map_figure(an), [id(an)], classes=["helsesim-map"])
-    Markdown(adapter.brief_markdown(an), classes=["helsesim-brief"])
+            Markdown(adapter.brief_markdown(an), classes=["helsesim-brief"])
+    Figure(lambda: adapter.map_figure(an), [id(an)], classes=["helsesim-map"])
 
 
 @solara.component
@@ -347,7 +354,7 @@ def Results():
         if an.setup != setup:
             solara.Warning("The choices on the left changed since this run: press Run to "
                            "update.", dense=True)
-    with solara.lab.Tabs():
+    with solara.lab.Tabs(lazy=True):  # only the open tab is drawn
         if an is not None:
             with solara.lab.Tab("Overview"):
                 Overview(an)
