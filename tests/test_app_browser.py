@@ -12,28 +12,27 @@ import io
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
-from conftest import CLI_ENV, script
+from app_driver import (
+    CHROMIUM,
+    EGRESS_SIGNS,
+    TIMEOUT_MS,
+    AppFailed,
+    browser,
+    choose,
+    is_local,
+    serve,
+    side_by_side,
+    slide,
+    wait_for_run,
+)
 
-CHROMIUM = os.environ.get("HELSESIM_CHROMIUM", "/usr/bin/chromium")
-#: Chromium flags known to work on this project's machines (no sandbox as root, no background
-#: traffic to Google's services).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
-LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
-TIMEOUT_MS = 60_000
 
 
 def _need(condition: bool, what: str) -> None:
@@ -46,71 +45,34 @@ def _need(condition: bool, what: str) -> None:
 
 
 try:
+    import playwright.sync_api  # noqa: F401
     import solara  # noqa: F401
-    from playwright.sync_api import sync_playwright
+
+    HAVE_APP = True
 except ImportError:  # pragma: no cover - depends on the install
-    sync_playwright = None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    HAVE_APP = False
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """The app served by its console script on a free loopback port."""
-    _need(sync_playwright is not None, "the app extra is not installed: pip install -e '.[app]'")
+    """The app served by its console script on a free loopback port; afterwards its log must
+    show no attempt to reach the outside world."""
+    _need(HAVE_APP, "the app extra is not installed: pip install -e '.[app]'")
     _need(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: apt-get install chromium")
-    port = _free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
-    dead_proxy = "http://127.0.0.1:9"  # nothing listens: any outside request the server makes fails
-    env = {**CLI_ENV, "HTTP_PROXY": dead_proxy, "HTTPS_PROXY": dead_proxy,
-           "http_proxy": dead_proxy, "https_proxy": dead_proxy, "NO_PROXY": "127.0.0.1,localhost",
-           "no_proxy": "127.0.0.1,localhost"}
-    with open(log, "w") as out:
-        proc = subprocess.Popen([*script("helsesim-app"), "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"helsesim-app exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"helsesim-app did not answer on {url}:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and the runner's workers it started
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        with serve(log) as url:
+            yield url
+    except AppFailed as e:
+        pytest.fail(str(e))
     text = log.read_text()
-    for sign in ("Could not load URL", "ProxyError", "Max retries exceeded"):
-        assert sign not in text, f"the server tried to reach the outside world:\n{text}"
+    assert not any(s in text for s in EGRESS_SIGNS), f"the server reached out:\n{text}"
 
 
 @pytest.fixture(scope="module")
 def browser_context(app_url, tmp_path_factory):
-    with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS, headless=True, viewport={"width": 1600, "height": 1000},
-            accept_downloads=True)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
+    with browser(tmp_path_factory.mktemp("chromium-profile")) as ctx:
+        yield ctx
 
 
 @pytest.fixture
@@ -126,16 +88,9 @@ def page(browser_context, app_url, request):
     yield pg
     shot(pg, f"{request.node.name}-end")
     pg.close()
-    outside = [u for u in urls if not _local(u)]
+    outside = [u for u in urls if not is_local(u)]
     assert not outside, f"the page requested URLs outside 127.0.0.1: {outside[:10]}"
     assert any(urlparse(u).scheme in ("ws", "wss") for u in urls), "no websocket seen"
-
-
-def _local(url: str) -> bool:
-    p = urlparse(url)
-    if p.scheme in ("data", "blob", "about"):
-        return True
-    return p.hostname in LOOPBACK or f"[{p.hostname}]" in LOOPBACK
 
 
 def shot(pg, name: str) -> Path:
@@ -143,43 +98,6 @@ def shot(pg, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     pg.screenshot(path=str(path))
     return path
-
-
-def choose(pg, select_class: str, option: str) -> None:
-    """Pick an option of a Vuetify select."""
-    pg.locator(f".{select_class}").click()
-    pg.get_by_role("option", name=option, exact=True).click()
-    pg.keyboard.press("Escape")
-
-
-def slide(pg, lever: str, presses: int, key: str = "ArrowRight") -> None:
-    thumb = pg.locator(f".helsesim-lever-{lever} [role=slider]")
-    thumb.focus()
-    for _ in range(presses):
-        thumb.press(key)
-
-
-def side_by_side(pg) -> dict[str, dict[str, str]]:
-    """The side-by-side table: outcome -> {baseline, arm, difference: median; better: count}."""
-    cells = pg.locator(".helsesim-side-by-side td[data-col]")
-    out: dict[str, dict[str, str]] = {}
-    for i in range(cells.count()):
-        c = cells.nth(i)
-        outcome = c.evaluate("td => td.parentElement.dataset.outcome")
-        col = c.get_attribute("data-col")
-        text = c.locator(".median").inner_text() if col != "better" else c.inner_text()
-        out.setdefault(outcome, {})[col] = text
-    return out
-
-
-def wait_for_run(pg, described: str) -> None:
-    """Wait until a run whose description contains ``described`` is shown, with its map."""
-    pg.locator(".helsesim-described", has_text=described).wait_for(timeout=TIMEOUT_MS)
-    pg.locator(".helsesim-brief").wait_for(timeout=TIMEOUT_MS)
-    img = pg.locator(".helsesim-map img")
-    img.wait_for(timeout=TIMEOUT_MS)
-    pg.wait_for_function("img => img.complete && img.naturalWidth > 300", arg=img.element_handle(),
-                         timeout=TIMEOUT_MS)
 
 
 def test_choose_run_and_change_a_lever(page):

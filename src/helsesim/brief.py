@@ -95,7 +95,7 @@ class Brief:
         else:
             out += [f"Each arm against `{self.baseline}` over {self.n_seeds} paired seeds (the "
                     f"same seeds in every arm). An arm is named better or worse when it is so in "
-                    f"at least {WIN_SHARE:.0%} of the seeds; in brackets its median and the "
+                    f"at least {_pct(WIN_SHARE)} of the seeds; in brackets its median and the "
                     "median paired difference (arm minus baseline, same seed) with the 5th and "
                     "95th percentiles of the differences; pp: percentage points.", ""]
         for title, lines in (("What beats the baseline", self.headline),
@@ -125,6 +125,10 @@ def _num(x: float) -> str:
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.3g}"
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.0f} %"
 
 
 def _signed(x: float) -> str:
@@ -180,11 +184,6 @@ def _arm(a: str) -> str:
     return f"`{a}`"
 
 
-def _names(arms: list[str]) -> str:
-    arms = [_arm(a) for a in arms]
-    return arms[0] if len(arms) == 1 else ", ".join(arms[:-1]) + " and " + arms[-1]
-
-
 # --- the brief ---------------------------------------------------------------------------------
 
 def _ok(runs: pd.DataFrame) -> pd.DataFrame:
@@ -227,15 +226,17 @@ def _headline(outcome: str, info: OutcomeInfo, baseline: str, others: list[str],
         elif worse >= WIN_SHARE:
             losses.append(f"{_arm(arm)} in {round(worse * n)} of {n} seeds ({how})")
         else:
-            unclear.append(arm)
+            unclear.append(f"{_arm(arm)} (better in {round(better * n)} of {n})")
     text = (f"**{info.label}** ({info.better} is better; {_arm(baseline)}: "
             f"{level(float(s.loc[baseline, 'median']), info)}). ")
-    text += ("Better: " + "; ".join(wins) + "." if wins
-             else f"No arm is better in {WIN_SHARE:.0%} of seeds.")
+    parts = []
+    if wins:
+        parts.append("Better: " + "; ".join(wins) + ".")
     if losses:
-        text += " Worse: " + "; ".join(losses) + "."
+        parts.append("Worse: " + "; ".join(losses) + ".")
     if unclear:
-        text += f" No clear difference: {_names(unclear)}."
+        parts.append("No clear difference: " + "; ".join(unclear) + ".")
+    text += " ".join(parts)
     return Line("headline", text,
                 f"summary (median) and differences (median, q05, q95, share_higher/lower) of "
                 f"{outcome}")
@@ -268,7 +269,7 @@ def _null_flags(baseline: str, others: list[str], headline: list[str], summ: pd.
             out.append(Line(
                 "null", f"⚠ {_arm(arm)} shows no effect beyond noise on any headline outcome: "
                 f"on each of the {len(heads)}, the 90 % interval of paired differences spans "
-                f"zero and the median difference is under {NOISE_FRACTION:.0%} of "
+                f"zero and the median difference is under {_pct(NOISE_FRACTION)} of "
                 f"{_arm(baseline)}'s seed-to-seed spread.",
                 f"differences (median, q05, q95) of {arm}; summary (q05, q95) of {baseline}"))
     return out
@@ -346,7 +347,7 @@ def _money(runs: pd.DataFrame, arms: list[str]) -> list[Line]:
         if "spent" in m:
             bits.append(f"{_mnok(m['spent'])} spent on projects")
         if "spent_share" in m:
-            bits.append(f"{m['spent_share']:.0%} of the money available spent")
+            bits.append(f"{_pct(m['spent_share'])} of the money available spent")
         if "carried_over" in m:
             bits.append(f"{_mnok(m['carried_over'])} carried over")
         elif unspent:

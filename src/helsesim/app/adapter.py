@@ -98,7 +98,7 @@ def design_doc(name: str) -> str:
     """What a design does, in one paragraph (its docstring's first)."""
     import inspect
 
-    doc = inspect.cleandoc(allocation.DESIGNS[name].__doc__ or "")
+    doc = inspect.cleandoc(allocation.DESIGNS[name].__doc__ or "").replace("``", "")
     return " ".join(doc.split("\n\n")[0].split())
 
 

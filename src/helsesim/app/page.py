@@ -173,8 +173,10 @@ def LeverChoice():
 
 @solara.component
 def RunChoice():
-    solara.SliderInt("Years", value=years, min=1, max=adapter.MAX_YEARS)
-    solara.SliderInt("Paired seeds", value=n_seeds, min=1, max=adapter.MAX_SEEDS)
+    with solara.Div(classes=["helsesim-years"]):
+        solara.SliderInt("Years", value=years, min=1, max=adapter.MAX_YEARS)
+    with solara.Div(classes=["helsesim-seeds"]):
+        solara.SliderInt("Paired seeds", value=n_seeds, min=1, max=adapter.MAX_SEEDS)
     solara.InputInt("First seed", value=root_seed, classes=["helsesim-seed"])
 
 
