@@ -366,42 +366,37 @@ def _paired_means(runs: pd.DataFrame, arm: str, baseline: str, columns: list[str
     return {c: float(d[c].mean()) for c in columns} | {"n": len(seeds)}
 
 
+#: Cost-effectiveness lines: (kind, column, gain per unit of the column's change, what a gain
+#: is, what no gain is, the unit a NOK figure is per).
+EFFECTS = (
+    ("cost_fte", STAFF_COLUMN, 1.0, "gains {} municipal FTE", "gains no municipal FTE ({} FTE",
+     "FTE gained"),
+    ("cost_gini", GINI_COLUMN, -100.0, "lowers the Gini by {} points",
+     "does not lower the Gini ({} points", "point of Gini"),
+)
+
+
 def _cost(runs: pd.DataFrame, baseline: str, others: list[str]) -> list[Line]:
     spent = MONEY_COLUMNS["spent"]
-    if spent not in runs or not ({STAFF_COLUMN, GINI_COLUMN} & set(runs.columns)):
+    effects = [e for e in EFFECTS if e[1] in runs]
+    if spent not in runs or not effects:
         return []
     out = [Line("note", f"Against {_arm(baseline)}: means of the paired differences (arm minus "
                 "baseline, same seed) in money spent and in the outcome; a point of Gini is 0.01 "
                 "of the index.", "runs")]
     for arm in others:
-        if STAFF_COLUMN in runs:
-            m = _paired_means(runs, arm, baseline, [spent, STAFF_COLUMN])
-            dm, df = m[spent], m[STAFF_COLUMN]
-            if df > 0 and dm > 0:
-                text = (f"{_arm(arm)} gains {_num(df)} municipal FTE for {_mnok(dm)} more: "
-                        f"**{_mnok(dm / df)} per FTE gained**.")
-            elif df > 0:
-                text = (f"{_arm(arm)} gains {_num(df)} municipal FTE without spending more "
-                        f"({_spending(dm)}).")
+        for kind, column, factor, gained, none, per in effects:
+            m = _paired_means(runs, arm, baseline, [spent, column])
+            dm, gain = m[spent], factor * m[column]
+            if gain > 0 and dm > 0:
+                text = (f"{gained.format(_num(gain))} for {_mnok(dm)} more: "
+                        f"**{_mnok(dm / gain)} per {per}**.")
+            elif gain > 0:
+                text = f"{gained.format(_num(gain))} without spending more ({_spending(dm)})."
             else:
-                text = (f"{_arm(arm)} gains no municipal FTE ({_signed(df)} FTE; "
-                        f"{_spending(dm)}).")
-            out.append(Line("cost_fte", text,
-                            f"runs: {m['n']} paired differences of {spent} and {STAFF_COLUMN}"))
-        if GINI_COLUMN in runs:
-            m = _paired_means(runs, arm, baseline, [spent, GINI_COLUMN])
-            dm, points = m[spent], -100.0 * m[GINI_COLUMN]
-            if points > 0 and dm > 0:
-                text = (f"{_arm(arm)} lowers the Gini by {_num(points)} points for {_mnok(dm)} "
-                        f"more: **{_mnok(dm / points)} per point of Gini**.")
-            elif points > 0:
-                text = (f"{_arm(arm)} lowers the Gini by {_num(points)} points without spending "
-                        f"more ({_spending(dm)}).")
-            else:
-                text = (f"{_arm(arm)} does not lower the Gini ({_signed(-points)} points; "
-                        f"{_spending(dm)}).")
-            out.append(Line("cost_gini", text,
-                            f"runs: {m['n']} paired differences of {spent} and {GINI_COLUMN}"))
+                text = f"{none.format(_signed(abs(factor) * m[column]))}; {_spending(dm)})."
+            out.append(Line(kind, f"{_arm(arm)} {text}",
+                            f"runs: {m['n']} paired differences of {spent} and {column}"))
     return out
 
 
