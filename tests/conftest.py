@@ -22,7 +22,8 @@ def script(name: str) -> list[str]:
     path = BIN / name
     if path.exists():
         return [str(path)]
-    module = {"helsesim": "helsesim.cli", "helsesim-report": "helsesim.report"}[name]
+    module = {"helsesim": "helsesim.cli", "helsesim-report": "helsesim.report",
+              "helsesim-app": "helsesim.app.server"}[name]
     return [sys.executable, "-m", module]
 
 
