@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from helsesim.results import QUANTILES, outcome_info
+from helsesim.outcomes import outcome_info
+from helsesim.results import QUANTILES
 
 BASELINE_COLOR = "#4d4d4d"
 PCT = f"{int(QUANTILES[0] * 100)}th-{int(QUANTILES[1] * 100)}th percentile"
@@ -48,8 +49,8 @@ def _wrap(text: str, width: int = 44) -> str:
 
 def _axis_label(key: str, prefix: str = "") -> str:
     info = outcome_info(key)
-    unit = f"{prefix}{info.unit}" if info.unit else prefix.rstrip(", ")
-    if info.better:
+    unit = f"{prefix}{info.display_unit}" if info.display_unit else prefix.rstrip(", ")
+    if info.better != "neither":
         unit += f"; {info.better} is better"
     return unit
 
