@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 import helsesim
-from helsesim.allocation import DESIGNS
+from helsesim.model.allocation import DESIGNS
 
 YEARS = 10
 

@@ -75,7 +75,7 @@ def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
 
 def run_config(cfg: SimConfig) -> Result:
     """Run one validated configuration."""
-    from helsesim.reporters import frames
+    from helsesim.outcomes.tables import frames
 
     tables, summary = run_tables(cfg)
     return Result(**frames(tables), summary=summary, config=cfg)
