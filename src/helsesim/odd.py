@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from helsesim.config import parameter_table
 
@@ -37,7 +36,7 @@ _GROUP_TITLES = {
 }
 
 
-def format_default(value: Any) -> str:
+def format_default(value: object) -> str:
     """A default as it should read in the table.
 
     ``280e6`` -> ``280,000,000``; ``0.015`` -> ``0.015``; ``[0.3, 0.4, 0.3]`` stays a list;
@@ -58,7 +57,7 @@ def format_default(value: Any) -> str:
     return escape(str(value))
 
 
-def escape(text: Any) -> str:
+def escape(text: object) -> str:
     """Text that is safe inside a Markdown table cell: ``|`` escaped, no line breaks."""
     s = " ".join(str(text).split())
     return s.replace("|", "\\|")

@@ -21,13 +21,13 @@ Layout (one owner per process):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from helsesim.model.health_system import HealthSystem
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> type[HealthSystem]:
     if name == "HealthSystem":  # imports Mesa
         from helsesim.model.health_system import HealthSystem
 

@@ -12,7 +12,7 @@ groups it decides by, and every random draw uses the generator passed in.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 from mesa import Agent, Model
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from helsesim.model.board import CollaborativeBoard
     from helsesim.model.network import CollaborationNetwork
     from helsesim.model.workforce import Workforce
+
+class MunicipalityRow(Protocol):
+    """A municipality of the data (``data.Community.rows``)."""
+
+    municipality_id: str
+    name: str
+    population: int
+    x_km: float
+    y_km: float
+
 
 #: Inhabitants at which capacity is 1 and the size terms vanish.
 REFERENCE_POPULATION = 10_000
@@ -112,7 +122,7 @@ class Municipality(Employer):
 
     kind = "municipality"
 
-    def __init__(self, model: Model, row: Any, hospital_km: float, community: str,
+    def __init__(self, model: Model, row: MunicipalityRow, hospital_km: float, community: str,
                  params: ModelParams, rng: np.random.Generator) -> None:
         """``row`` is a municipality of the data (``municipality_id``, ``name``,
         ``population``, ``x_km``, ``y_km``); ``rng`` draws anchoring, trust and experience."""

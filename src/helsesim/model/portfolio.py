@@ -57,8 +57,28 @@ class ProjectPortfolio:
 
     def fund(self, board: CollaborativeBoard, project: Project, year: int) -> None:
         """Record a funded project: attribute its money to the parties, count experience."""
-        params, trust = self.params, board.trust
         project.project_id, project.year, project.status = len(self.projects), year, "active"
+        project.benefit = self.attribute(project, board.trust)
+        project.first_timers = {m for m in project.municipalities if m.experience == 0}
+        for a, b in project.benefit.items():
+            a.benefit += b
+        board.municipal_money += sum(b for a, b in project.benefit.items()
+                                     if a.kind == "municipality")
+        project.lead.projects_led += 1
+        for m in project.municipalities:
+            m.experience += 1
+            m.active_year = year
+            if m is not project.lead:
+                m.projects_joined += 1
+        board.trust.experience += 1
+        self.projects.append(project)
+        self.new.append(project)
+        self.active.append(project)
+
+    def attribute(self, project: Project, trust: HealthTrust) -> dict[Employer, float]:
+        """Who gets a project's money (NOK): the trust its share when it takes part; of the
+        rest, a municipal lead its share and the partners the remainder by population."""
+        params = self.params
         if not project.trust_party:
             trust_share = 0.0
         elif project.lead.kind == "trust":
@@ -80,21 +100,7 @@ class ProjectPortfolio:
                 benefit[m] = benefit.get(m, 0.0) + municipal_money * m.population / population
         elif project.lead.kind == "trust":  # no municipality took part: it stays with the trust
             benefit[trust] = benefit.get(trust, 0.0) + municipal_money
-        project.benefit = benefit
-        project.first_timers = {m for m in project.municipalities if m.experience == 0}
-        for a, b in benefit.items():
-            a.benefit += b
-        board.municipal_money += sum(b for a, b in benefit.items() if a.kind == "municipality")
-        project.lead.projects_led += 1
-        for m in project.municipalities:
-            m.experience += 1
-            m.active_year = year
-            if m is not project.lead:
-                m.projects_joined += 1
-        trust.experience += 1
-        self.projects.append(project)
-        self.new.append(project)
-        self.active.append(project)
+        return benefit
 
     def run(self, year: int) -> None:
         """Active projects act; those in their last year are implemented or fail, and
