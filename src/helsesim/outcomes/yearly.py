@@ -383,8 +383,9 @@ OUTCOMES: dict[str, Outcome] = collect([
     *(Outcome(f"influence_share_{who}", f"Share of board weight held by the {who}"
               + ("" if who == "trust" else " municipalities"), "share of weight", "neither",
               "year", _influence_share(i), f"share of board weight held by the {who}"
-              + ("" if who == "trust" else " municipalities") + " (8.1; mean over boards; "
-              "with a coordinator, `small` includes the unseated small municipalities' shares)",
+              + ("" if who == "trust" else " municipalities") + " (8.1; mean over boards"
+              + ("; with a coordinator, the unseated small municipalities' shares too)"
+                 if who == "small" else ")"),
               basis="fixed", in_summary=True, theme="Equity")
       for i, who in enumerate(LEAD_CLASSES)),
     *(Outcome(f"moves_{flow}", f"Staff moves this year: {flow.replace('_', ' ')}", "FTE",
