@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
 from collections.abc import Callable
+from pathlib import Path
 
 from helsesim.config import parameter_table
 from helsesim.outcomes import OUTCOMES

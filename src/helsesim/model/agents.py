@@ -54,6 +54,7 @@ class Employer(Agent):
     """
 
     kind: ClassVar[str] = "employer"
+    workforce: Workforce  # set when the workforce is built (join_workforce)
 
     def __init__(self, model: Model, node: str, community: str, project: ProjectParams
                  ) -> None:
@@ -61,8 +62,7 @@ class Employer(Agent):
         self.node = node
         self.community = community
         self.project_params = project
-        self.workforce: Workforce | None = None
-        self.employer_index = -1
+        self.employer_index = -1  # its row of the workforce (join_workforce)
         self.initial_positions = np.zeros(3)
         self.base_attractiveness = 0.0
         self.capacity = 1.0

@@ -53,7 +53,7 @@ class Outcome:
     unit: str
     better: Better
     level: Level
-    compute: Callable[[Any], Any] | None
+    compute: Callable[[Any], Any]
     doc: str = ""
     basis: str = "state"
     in_summary: bool = False
@@ -84,4 +84,7 @@ def collect(outcomes: Iterable[Outcome]) -> dict[str, Outcome]:
 
 def unknown(name: str) -> Outcome:
     """What is shown for a key without an entry: its name as label, nothing else known."""
-    return Outcome(name, name.replace("_", " "), "", "neither", "run", None)
+    def not_registered(_: object) -> None:
+        raise KeyError(f"outcome {name!r} is not in the registry")
+
+    return Outcome(name, name.replace("_", " "), "", "neither", "run", not_registered)

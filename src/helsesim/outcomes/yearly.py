@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from helsesim.outcomes import metrics
-from helsesim.outcomes.registry import Outcome, collect
+from helsesim.outcomes.registry import Better, Outcome, collect
 from helsesim.outcomes.tables import LEAD_CLASSES, PROFESSIONS, SIZE_CLASSES
 
 #: Labour flows of a year, in the column order of ``YearState.board_flows``.
@@ -281,6 +281,8 @@ def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
 
 
 _SHARE = "share of positions"
+#: Fewer staff leaving the sector and more new staff hired help recruitment.
+_MOVE_DIRECTION: dict[str, Better] = {"exits": "lower", "entrants_hired": "higher"}
 _DEFINED = "8.1"
 
 OUTCOMES: dict[str, Outcome] = collect([
@@ -389,7 +391,7 @@ OUTCOMES: dict[str, Outcome] = collect([
               basis="fixed", in_summary=True, theme="Equity")
       for i, who in enumerate(LEAD_CLASSES)),
     *(Outcome(f"moves_{flow}", f"Staff moves this year: {flow.replace('_', ' ')}", "FTE",
-              {"exits": "lower", "entrants_hired": "higher"}.get(flow, "neither"), "year",
+              _MOVE_DIRECTION.get(flow, "neither"), "year",
               _moves(k), f"this year's labour flow `{flow}` (7.10), summed over communities; "
               "0 in year 0; in the summary: the last year's", basis="flow", in_summary=True,
               theme="Recruitment")
