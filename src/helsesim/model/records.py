@@ -50,9 +50,6 @@ class Recorder:
         self._group = np.array([self.code[m.community] for m in ms], dtype=np.int64)
         self._population = np.array([m.population for m in ms], dtype=float)
         self._size = np.array([SIZE_CLASSES.index(m.size_class) for m in ms], dtype=np.int64)
-        self._budget = np.array([b.budget for b in boards], dtype=float)
-        self._influence = np.array([[b.influence_concentration, *b.influence_by_class.values()]
-                                    for b in boards], dtype=float)
         self._municipal_rows = ~model.workforce.is_trust
         self._node_group = {a.node: self.code[a.community]
                             for b in boards for a in (b.trust, *b.municipalities)}
@@ -61,6 +58,7 @@ class Recorder:
     def state(self, model: HealthSystem) -> YearState:
         """The year's state as arrays (municipalities and trusts in board order)."""
         ms = self.municipalities
+        boards = model.boards.values()
         workforce, portfolio = model.workforce, model.portfolio
         edges = model.network.edges
         if len(self._edge_groups) != len(edges):  # groups of the ties added since
@@ -84,10 +82,13 @@ class Recorder:
             municipal_staff=workforce.filled[municipal].astype(float),
             trust_positions=np.round(workforce.positions[trusts]),
             trust_staff=workforce.filled[trusts].astype(float),
-            transfers=np.array([b.trust.transfers for b in model.boards.values()], dtype=float),
+            transfers=np.array([b.trust.transfers for b in boards], dtype=float),
             edge_community=self._edge_groups,
             tie=np.array([e["tie"] for _, _, e in edges], dtype=float),
-            board_budget=self._budget, board_influence=self._influence,
+            board_budget=np.array([b.budget for b in boards], dtype=float),
+            board_influence=np.array([[b.influence_concentration,
+                                       *b.influence_by_class.values()] for b in boards],
+                                     dtype=float),
             board_flows=np.array([[getattr(workforce.flows[k], f) for f in FLOW_KEYS]
                                   for k in self.keys], dtype=float),
             new_community=self._project_groups(portfolio.new),
