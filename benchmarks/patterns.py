@@ -18,13 +18,19 @@ import numpy as np
 import pandas as pd
 
 import helsesim
-from helsesim.allocation import DESIGNS
-from helsesim.reporters import CORE_SUMMARY_KEYS
+from helsesim.model.allocation import DESIGNS
 
 YEARS = 10
 
-KEYS = [*CORE_SUMMARY_KEYS,  # the summary keys the core-model issue names; then extras
-        "lead_share_medium", "influence_share_trust", "influence_share_large",
+#: The summary keys whose medians are printed: those the core-model issue names, then extras.
+KEYS = ["gini_benefit_per_capita", "theil_benefit_per_capita", "hoover_benefit",
+        "small_representation_ratio", "lead_share_trust", "lead_share_large", "lead_share_small",
+        "n_projects", "mean_project_budget", "recruitment_project_share", "task_transfers",
+        "task_shift_cost", "uncompensated_task_shift_cost", "vacancy_rate", "vacancy_rate_small",
+        "vacancy_rate_large", "vacancy_rate_trust", "mean_trust", "mean_trust_small",
+        "mean_tie_strength", "participation_rate_small", "participation_rate_medium",
+        "participation_rate_large", "lead_share_medium", "influence_share_trust",
+        "influence_share_large",
         "share_high_trust", "implementation_rate", "survival_rate", "matthew_correlation",
         "mean_partners", "total_funded", "total_budget"]
 

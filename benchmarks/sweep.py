@@ -111,7 +111,7 @@ COLD_CHILD = """
 import json, logging, sys
 sys.path.insert(0, {here!r})
 logging.basicConfig(level=logging.WARNING)
-import helsesim.experiment, helsesim.model, mesa  # imports are not part of the timing
+import helsesim.experiment, helsesim.model.health_system, mesa  # imports are not part of the timing
 import sweep
 if __name__ == "__main__":
     print(json.dumps(sweep.{func}({n_seeds}, {years}, {processes})))

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import helsesim
-from helsesim.allocation import DESIGNS, fund_in_order, make_design
-from helsesim.projects import Project
+from helsesim.config import AllocationConfig
+from helsesim.model.allocation import DESIGNS, fund_in_order, make_design
+from helsesim.model.projects import Project
 
 DESIGN_NAMES = sorted(DESIGNS)
 SEEDS = (1, 2, 3)
@@ -38,12 +39,27 @@ def test_registry_has_the_brief_designs():
     assert {"open_call", "governance_led", "two_stream", "per_capita"} <= set(DESIGNS)
     for name, cls in DESIGNS.items():
         assert cls.name == name
-        assert make_design(name).name == name
+        assert make_design(AllocationConfig(design=name)).name == name
+
+
+def test_public_import_and_no_mesa_to_validate():
+    """``helsesim.allocation.DESIGNS`` (the README's import) is the registry, and validating a
+    configuration (which checks the design's name) does not import Mesa (~1 s)."""
+    import subprocess
+    import sys
+
+    import helsesim.allocation
+
+    assert helsesim.allocation.DESIGNS is DESIGNS
+    code = ("import sys, helsesim; helsesim.build_config(allocation='lottery'); "
+            "import helsesim.model.allocation; assert 'mesa' not in sys.modules; "
+            "from helsesim.model import HealthSystem; assert 'mesa' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_unknown_design_names_the_parameter_and_choices():
     with pytest.raises(ValueError) as e:
-        make_design("atlantis")
+        make_design(AllocationConfig(design="atlantis"))
     assert "allocation.design" in str(e.value) and "open_call" in str(e.value)
 
 

@@ -11,10 +11,10 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from helsesim.allocation import DESIGNS
 from helsesim.config import ConfigError, SimConfig, to_flat_dict
 from helsesim.experiment import CONF_DIR, plan_experiment, restrict_to_design, to_schema
 from helsesim.hydra_schema import HelsesimConfig
+from helsesim.model.allocation import DESIGNS
 
 GROUPS = ("scenario", "allocation", "levers", "experiment")
 

@@ -14,7 +14,6 @@ import pytest
 from conftest import TINY, run_cli, script
 
 from helsesim import report, results
-from helsesim.allocation import DESIGNS
 from helsesim.config import SimConfig
 from helsesim.experiment import (
     CONF_DIR,
@@ -23,6 +22,7 @@ from helsesim.experiment import (
     run_experiment,
     shutdown_pools,
 )
+from helsesim.model.allocation import DESIGNS
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helsesim import data, metrics
+from helsesim import data
+from helsesim.outcomes import metrics
 
 
 def brute_gini(y, w):

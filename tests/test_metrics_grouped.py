@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helsesim import metrics as M
+from helsesim.outcomes import metrics as M
 
 
 @pytest.mark.parametrize("trial", range(50))

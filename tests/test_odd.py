@@ -10,12 +10,12 @@ import pytest
 
 from helsesim import odd
 from helsesim.config import parameter_table
-from helsesim.reporters import CORE_SUMMARY_KEYS
+from helsesim.outcomes import SUMMARY_KEYS
 
 ODD_PATH = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
-#: Summary keys the ODD's outcomes section must define (the issue's list).
-REQUIRED_SUMMARY_KEYS = list(CORE_SUMMARY_KEYS)
+#: Summary keys the ODD's outcomes section must define (every key of the registry).
+REQUIRED_SUMMARY_KEYS = list(SUMMARY_KEYS)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,14 @@ def test_parameter_table_matches_config(odd_text):
     in_file = odd.current_table(odd_text)
     assert in_file == odd.parameter_table_markdown(), (
         "the parameter table in docs/ODD.md differs from helsesim.config; "
+        "run `python -m helsesim.odd` to regenerate it")
+
+
+@pytest.mark.parametrize("section", ["year outcome table", "run outcome table"])
+def test_outcome_tables_match_the_registry(odd_text, section):
+    begin, end, render = odd.SECTIONS[section]
+    assert odd.current_table(odd_text, begin, end) == render(), (
+        f"the {section} in docs/ODD.md differs from helsesim.outcomes; "
         "run `python -m helsesim.odd` to regenerate it")
 
 
@@ -77,7 +85,8 @@ def test_the_odd_has_the_seven_elements_and_eleven_design_concepts(odd_text):
 
 def test_check_mode_fails_on_a_stale_table_and_passes_after_regeneration(tmp_path, capsys):
     path = tmp_path / "ODD.md"
-    path.write_text(f"# x\n\n{odd.BEGIN}\nstale\n{odd.END}\n\ntail\n", encoding="utf-8")
+    stale = "".join(f"{begin}\nstale\n{end}\n\n" for begin, end, _ in odd.SECTIONS.values())
+    path.write_text(f"# x\n\n{stale}tail\n", encoding="utf-8")
     with pytest.raises(SystemExit) as e:
         odd.main(["--check", "--path", str(path)])
     assert e.value.code == 1

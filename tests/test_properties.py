@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import helsesim
-from helsesim.allocation import DESIGNS
 from helsesim.config import LeverConfig
+from helsesim.model.allocation import DESIGNS
 
 SCENARIOS = ["nordland", "synthetic", "vestfold", "oslo", "helgeland"]
 

@@ -15,7 +15,7 @@ import pandas.testing as pdt
 import pytest
 
 import helsesim
-from helsesim.allocation import DESIGNS
+from helsesim.model.allocation import DESIGNS
 
 TABLES = ("years", "projects", "municipalities", "communities")
 ARGS = dict(scenario="nordland", allocation="two_stream", seed=11, years=4)
@@ -107,7 +107,7 @@ def test_same_seed_same_graph(scenario):
     from helsesim.model import HealthSystem
 
     cfg = helsesim.build_config(scenario, seed=21, n_municipalities=40)
-    g1, g2 = HealthSystem(cfg).graph, HealthSystem(cfg).graph
+    g1, g2 = HealthSystem(cfg).network.graph, HealthSystem(cfg).network.graph
     assert graph_signature(g1) == graph_signature(g2)
     assert list(g1.nodes) == list(g2.nodes)  # also the same insertion order
     assert g1.number_of_edges() > g1.number_of_nodes() - 1
@@ -117,7 +117,7 @@ def test_synthetic_graph_changes_with_the_seed():
     from helsesim.model import HealthSystem
 
     sig = [graph_signature(HealthSystem(helsesim.build_config(
-        "synthetic", seed=s, n_municipalities=40)).graph) for s in (1, 2)]
+        "synthetic", seed=s, n_municipalities=40)).network.graph) for s in (1, 2)]
     assert sig[0] != sig[1]
 
 
@@ -125,8 +125,8 @@ def test_graph_after_a_run_is_reproducible():
     from helsesim.model import HealthSystem
 
     cfg = helsesim.build_config("nordland", "open_call", seed=8, years=3)
-    assert graph_signature(HealthSystem(cfg).run().graph) == \
-        graph_signature(HealthSystem(cfg).run().graph)
+    assert graph_signature(HealthSystem(cfg).run().network.graph) == \
+        graph_signature(HealthSystem(cfg).run().network.graph)
 
 
 # -- common random numbers -------------------------------------------------------------------------

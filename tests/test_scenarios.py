@@ -8,7 +8,8 @@ import pytest
 import helsesim
 from helsesim import data
 from helsesim.config import COMMUNITY_KEYS
-from helsesim.model import NATIONAL_POPULATION, HealthSystem
+from helsesim.model import HealthSystem
+from helsesim.model.community import NATIONAL_POPULATION
 
 
 def board_budgets(model) -> dict[str, float]:
@@ -82,7 +83,7 @@ def test_synthetic_size(n):
     model = HealthSystem(helsesim.build_config("synthetic", seed=3, n_municipalities=n))
     assert len(model.municipalities) == n
     assert len(model.boards) == 1
-    assert model.graph.number_of_nodes() == n + 1  # and the trust
+    assert model.network.graph.number_of_nodes() == n + 1  # and the trust
     assert all(m.population >= 100 for m in model.municipalities)
     model.step()
 

@@ -62,20 +62,20 @@ def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
     """Run one validated configuration; its tables as columns (``{table: {column: values}}``,
     no data frames: what a sweep stores) and its summary."""
     from helsesim.model import HealthSystem  # mesa is imported only when a model runs
-    from helsesim.reporters import summary
+    from helsesim.outcomes import summary
 
     model = HealthSystem(cfg)
     try:
         model.run()
         tables = model.table_columns()
-        return tables, summary(model, tables["years"], tables["projects"])
+        return tables, summary(tables)
     finally:
         _release(model)
 
 
 def run_config(cfg: SimConfig) -> Result:
     """Run one validated configuration."""
-    from helsesim.reporters import frames
+    from helsesim.outcomes.tables import frames
 
     tables, summary = run_tables(cfg)
     return Result(**frames(tables), summary=summary, config=cfg)

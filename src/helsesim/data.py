@@ -35,7 +35,7 @@ def community_key(name: str) -> str:
     return "_".join(part for part in out.split("_") if part)
 
 
-def _read(name: str, **kw) -> pd.DataFrame:
+def _read(name: str, **kw: object) -> pd.DataFrame:
     path = resources.files("helsesim") / "data" / "norway" / name
     try:
         with resources.as_file(path) as p:
@@ -121,6 +121,11 @@ class Community:
         return np.hypot(*(xy - hub).T)
 
 
+#: A scenario's communities and the land-border pairs among their municipalities (``None`` in
+#: ``synthetic``, whose neighbours come from a seeded spatial graph).
+Scenario = tuple[list[Community], list[tuple[str, str]] | None]
+
+
 def _project_km(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Equirectangular projection to km (good enough for distances within Norway)."""
     lat0 = np.deg2rad(65.0)
@@ -129,7 +134,7 @@ def _project_km(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def load_scenario(name: str, n_municipalities: int = 20, size_median: float = 5322.0,
                   size_sigma: float = 1.45, area_km: float = 300.0,
-                  rng: np.random.Generator | None = None):
+                  rng: np.random.Generator | None = None) -> Scenario:
     """Communities and land-neighbour pairs for a scenario.
 
     Returns (communities, neighbour_pairs). ``synthetic`` needs ``rng`` and draws populations
@@ -150,7 +155,7 @@ def load_scenario(name: str, n_municipalities: int = 20, size_median: float = 53
 
 
 @lru_cache(maxsize=32)
-def _real_scenario(name: str):
+def _real_scenario(name: str) -> Scenario:
     """Communities and land pairs of a real-data scenario (deterministic, so cached)."""
     all_m = municipalities()
     if name == "norway":

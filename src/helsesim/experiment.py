@@ -309,11 +309,12 @@ def resolve_n_jobs(n_jobs: int, n_runs: int) -> int:
 def _init_worker() -> None:
     """Start of a worker process: quiet Mesa, import the model once."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    import helsesim.model  # noqa: F401  (imports mesa: ~1 s, once per worker)
+    import helsesim.model.health_system  # noqa: F401  (imports mesa: ~1 s, once per worker)
 
 
 #: What a forkserver imports once, before it forks the workers.
-WORKER_MODULES = ("helsesim.model", "helsesim.api", "helsesim.results", "helsesim.experiment")
+WORKER_MODULES = ("helsesim.model.health_system", "helsesim.api", "helsesim.results",
+                  "helsesim.experiment")
 
 
 def resolve_start_method(requested: str = "auto") -> str:

@@ -19,19 +19,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 
 from helsesim.config import SimConfig, p
-
-#: Outcomes shown in summary.md and the distribution figures unless an experiment lists others.
-DEFAULT_OUTCOMES = [
-    "gini_benefit_per_capita",
-    "small_representation_ratio",
-    "uncompensated_task_shift_cost",
-    "vacancy_rate",
-    "vacancy_rate_small",
-    "recruitment_project_share",
-    "mean_trust",
-    "participation_rate_small",
-    "n_projects",
-]
+from helsesim.outcomes import DEFAULT_OUTCOMES
 
 
 @dataclass

@@ -20,8 +20,10 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
-from helsesim.results import QUANTILES, outcome_info
+from helsesim.outcomes import outcome_info
+from helsesim.results import QUANTILES
 
 BASELINE_COLOR = "#4d4d4d"
 PCT = f"{int(QUANTILES[0] * 100)}th-{int(QUANTILES[1] * 100)}th percentile"
@@ -48,14 +50,14 @@ def _wrap(text: str, width: int = 44) -> str:
 
 def _axis_label(key: str, prefix: str = "") -> str:
     info = outcome_info(key)
-    unit = f"{prefix}{info.unit}" if info.unit else prefix.rstrip(", ")
-    if info.better:
+    unit = f"{prefix}{info.display_unit}" if info.display_unit else prefix.rstrip(", ")
+    if info.better != "neither":
         unit += f"; {info.better} is better"
     return unit
 
 
-def _grid(n: int, ncols: int = 3, panel=(4.6, 3.2), extra_h: float = 1.2,
-          extra_w: float = 0.0):
+def _grid(n: int, ncols: int = 3, panel: tuple[float, float] = (4.6, 3.2),
+          extra_h: float = 1.2, extra_w: float = 0.0) -> tuple[Figure, np.ndarray]:
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
     fig = Figure(figsize=(panel[0] * ncols + extra_w, panel[1] * nrows + extra_h),
@@ -278,10 +280,11 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
     smax = 160 if big else 420
     wmax = float(ties["weight"].max()) if len(ties) else 1.0
 
-    def size(pop):
+    def size(pop: ArrayLike) -> np.ndarray:
         return 4 + smax * np.sqrt(np.asarray(pop, float) / pmax)
 
-    def width(w):  # sqrt: the many weak ties stay visible beside the strong ones
+    def width(w: ArrayLike) -> np.ndarray:
+        # sqrt: the many weak ties stay visible beside the strong ones
         return 0.3 + 3.5 * np.sqrt(np.asarray(w, float) / wmax)
 
     for ax, arm in zip(axs, arms, strict=True):

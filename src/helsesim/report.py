@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from helsesim import results
-from helsesim.results import outcome_info
+from helsesim.outcomes import TIME_SERIES, outcome_info
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,6 @@ FIGURES = {
     "map": "Map of the health community: where the money went and the collaboration ties.",
     "communities": "Outcomes per health community (final year).",
 }
-TIME_SERIES = ["gini_benefit_per_capita", "vacancy_rate_small", "uncompensated_task_shift_cost",
-               "mean_trust"]
 TRADEOFF = ("gini_benefit_per_capita", "vacancy_rate_small")
 COMMUNITY_OUTCOMES = ["gini_benefit_per_capita", "vacancy_rate_small", "mean_trust"]
 GROUPS = ("scenario", "allocation", "levers", "experiment")
@@ -204,7 +202,7 @@ def _command(cmd) -> str:
 
 def _label(key: str) -> str:
     i = outcome_info(key)
-    return f"{i.label} [{i.unit}]" if i.unit else i.label
+    return f"{i.label} [{i.display_unit}]" if i.display_unit else i.label
 
 
 def render_summary(tables: dict[str, pd.DataFrame], info: dict, manifest: dict,

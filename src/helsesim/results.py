@@ -41,8 +41,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from helsesim import reporters
 from helsesim.config import SimConfig, to_flat_dict
+from helsesim.outcomes.tables import MUNICIPALITY_COLUMNS, PROJECT_COLUMNS
 
 #: The per-run tables written as parquet, in order.
 TABLES = ("runs", "years", "municipalities", "projects", "communities")
@@ -53,78 +53,6 @@ RUN_KEYS = ("run_id", "experiment", "arm", "design", "replicate", "seed", "root_
             "error")
 #: Interval reported everywhere: the 5th and 95th percentiles over seeds (a 90 % interval).
 QUANTILES = (0.05, 0.95)
-
-
-# --- outcome metadata ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class OutcomeInfo:
-    """How an outcome is shown: a label, the unit of the axis, a scale and a theme."""
-
-    label: str
-    unit: str
-    theme: str = ""
-    scale: float = 1.0  # shown value = stored value * scale
-    better: str | None = None  # "lower" or "higher"; None when neither is better
-
-
-OUTCOMES: dict[str, OutcomeInfo] = {
-    "gini_benefit_per_capita": OutcomeInfo(
-        "Gini of RS benefit per inhabitant", "Gini: 0 = equal, 1 = one gets all", "Equity",
-        better="lower"),
-    "small_representation_ratio": OutcomeInfo(
-        "Small municipalities' share of benefit / share of population",
-        "ratio: 1 = proportional", "Equity", better="higher"),
-    "theil_benefit_per_capita": OutcomeInfo(
-        "Theil index of RS benefit per inhabitant", "Theil: 0 = equal", "Equity",
-        better="lower"),
-    "uncompensated_task_shift_cost": OutcomeInfo(
-        "Uncompensated cost of tasks shifted to municipalities (final year)", "MNOK/yr",
-        "Task shifting", scale=1e-6, better="lower"),
-    "task_shift_cost": OutcomeInfo(
-        "Cost of tasks shifted to municipalities (final year)", "MNOK/yr", "Task shifting",
-        scale=1e-6),
-    "vacancy_rate": OutcomeInfo(
-        "Vacancy rate, all employers (final year)", "share of positions", "Recruitment",
-        better="lower"),
-    "vacancy_rate_small": OutcomeInfo(
-        "Vacancy rate, small municipalities (final year)", "share of positions", "Recruitment",
-        better="lower"),
-    "vacancy_rate_trust": OutcomeInfo(
-        "Vacancy rate, health trust (final year)", "share of positions", "Recruitment",
-        better="lower"),
-    "recruitment_project_share": OutcomeInfo(
-        "Share of funded projects aimed at recruitment", "share of projects", "Recruitment",
-        better="higher"),
-    "recruitment_share_new": OutcomeInfo(
-        "Share of new projects aimed at recruitment", "share of projects", "Recruitment"),
-    "mean_trust": OutcomeInfo(
-        "Municipalities' mean trust in the health community (final year)", "trust (0-1)",
-        "Trust", better="higher"),
-    "mean_trust_small": OutcomeInfo(
-        "Small municipalities' mean trust (final year)", "trust (0-1)", "Trust",
-        better="higher"),
-    "participation_rate_small": OutcomeInfo(
-        "Small municipalities taking part in a project, per year", "share of small "
-        "municipalities", "Participation", better="higher"),
-    "participation_small": OutcomeInfo(
-        "Small municipalities taking part this year", "share of small municipalities",
-        "Participation", better="higher"),
-    "mean_tie_strength": OutcomeInfo(
-        "Mean collaboration tie strength (final year)", "tie strength (0-1)", "Collaboration",
-        better="higher"),
-    "implementation_rate": OutcomeInfo(
-        "Finished projects that were implemented", "share of projects", "Projects",
-        better="higher"),
-    "n_projects": OutcomeInfo("Funded projects over the run", "projects", "Projects"),
-    "funded_amount": OutcomeInfo("RS money granted this year", "MNOK/yr", "Projects",
-                                 scale=1e-6),
-}
-
-
-def outcome_info(key: str) -> OutcomeInfo:
-    """Display metadata of an outcome (its key as label when it has none)."""
-    return OUTCOMES.get(key, OutcomeInfo(key.replace("_", " "), "", ""))
 
 
 # --- per-run tables ----------------------------------------------------------------------------
@@ -224,8 +152,8 @@ def _arrow_types(dtypes: dict[str, str]) -> dict[str, pa.DataType]:
 
 #: Arrow types of the tables whose columns have fixed dtypes (a chunk without projects still
 #: writes a typed, empty projects table); the year tables' types follow their values.
-COLUMN_TYPES = {"projects": _arrow_types(reporters.PROJECT_COLUMNS),
-                "municipalities": _arrow_types(reporters.MUNICIPALITY_COLUMNS)}
+COLUMN_TYPES = {"projects": _arrow_types(PROJECT_COLUMNS),
+                "municipalities": _arrow_types(MUNICIPALITY_COLUMNS)}
 
 
 # --- parts: a sweep's runs saved as they finish ------------------------------------------------

@@ -6,10 +6,14 @@ population share pi_i = p_i / sum(p); benefit share s_i = g_i / sum(g).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def _arrays(values, weights=None):
+def _arrays(values: ArrayLike, weights: ArrayLike | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(values, dtype=float)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     if x.shape != w.shape:
@@ -17,7 +21,8 @@ def _arrays(values, weights=None):
     return x, w
 
 
-def _shares(values, weights):
+def _shares(values: ArrayLike, weights: ArrayLike | None
+            ) -> tuple[np.ndarray, np.ndarray, float]:
     """Values, weights normalised to sum 1, and the weighted mean (0 when undefined)."""
     x, w = _arrays(values, weights)
     if x.size == 0 or w.sum() <= 0:
@@ -26,7 +31,7 @@ def _shares(values, weights):
     return x, w, float(np.sum(w * x))
 
 
-def gini(values, weights=None) -> float:
+def gini(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     """Population-weighted Gini: (1 / 2 mu) sum_ij pi_i pi_j |y_i - y_j|.
 
     Without weights, the plain Gini sum_ij |x_i - x_j| / (2 n^2 mu). 0 when all values are
@@ -44,7 +49,7 @@ def gini(values, weights=None) -> float:
     return float(min(max(total / (2.0 * mu), 0.0), 1.0))  # clip rounding noise
 
 
-def theil(values, weights=None) -> float:
+def theil(values: ArrayLike, weights: ArrayLike | None = None) -> float:
     """Population-weighted Theil T: sum_i pi_i (y_i / mu) ln(y_i / mu), with 0 ln 0 = 0."""
     x, w, mu = _shares(values, weights)
     if mu <= 0:
@@ -55,7 +60,7 @@ def theil(values, weights=None) -> float:
     return float(max(0.0, np.sum(w * terms)))
 
 
-def hoover(benefit, population) -> float:
+def hoover(benefit: ArrayLike, population: ArrayLike) -> float:
     """Hoover (Robin Hood) index: half the sum of |s_i - pi_i|, the share of money to move."""
     g, p = _arrays(benefit, population)
     if g.sum() <= 0 or p.sum() <= 0:
@@ -63,7 +68,8 @@ def hoover(benefit, population) -> float:
     return float(min(0.5 * np.abs(g / g.sum() - p / p.sum()).sum(), 1.0))
 
 
-def representation_ratio(benefit, population, members) -> float:
+def representation_ratio(benefit: ArrayLike, population: ArrayLike, members: ArrayLike
+                         ) -> float:
     """Benefit share of a group over its population share (1 = proportional).
 
     NaN when the group is empty or nobody received anything.
@@ -75,20 +81,20 @@ def representation_ratio(benefit, population, members) -> float:
     return float((g[m].sum() / g.sum()) / (p[m].sum() / p.sum()))
 
 
-def shares(labels, categories) -> dict[str, float]:
+def shares(labels: Iterable[str], categories: Iterable[str]) -> dict[str, float]:
     """Share of each category among labels (0 for all when labels is empty)."""
     labels = list(labels)
     n = len(labels)
     return {c: (sum(1 for x in labels if x == c) / n if n else 0.0) for c in categories}
 
 
-def vacancy_rate(positions, filled) -> float:
+def vacancy_rate(positions: ArrayLike, filled: ArrayLike) -> float:
     """Unfilled share of positions: 1 - sum(filled) / sum(positions)."""
     pos = float(np.sum(positions))
     return float(1.0 - np.sum(filled) / pos) if pos > 0 else 0.0
 
 
-def concentration(weights) -> float:
+def concentration(weights: ArrayLike) -> float:
     """Herfindahl index of influence weights: sum of squared shares (1 = one holds all)."""
     w = np.asarray(weights, dtype=float)
     return float(np.sum((w / w.sum()) ** 2)) if w.sum() > 0 else 0.0
@@ -96,11 +102,12 @@ def concentration(weights) -> float:
 
 # -- the same indices for many groups at once (one pass over arrays; equal to the above) --------
 
-def _group_sums(groups, values, n):
+def _group_sums(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(groups, weights=values, minlength=n)
 
 
-def _group_shares(values, weights, groups, n_groups: int):
+def _group_shares(values: ArrayLike, weights: ArrayLike, groups: ArrayLike, n_groups: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Values, group index, weights normalised within each group, and each group's mean."""
     x, w = _arrays(values, weights)
     g = np.asarray(groups, dtype=np.int64)
@@ -109,7 +116,8 @@ def _group_shares(values, weights, groups, n_groups: int):
     return x, g, wn, _group_sums(g, wn * x, n_groups)
 
 
-def gini_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
+def gini_by_group(values: ArrayLike, weights: ArrayLike, groups: ArrayLike, n_groups: int
+                  ) -> np.ndarray:
     """``gini(values[g], weights[g])`` for every group g = 0..n_groups-1 (0 for empty groups)."""
     x, g, wn, mu = _group_shares(values, weights, groups, n_groups)
     order = np.lexsort((x, g))
@@ -126,7 +134,8 @@ def gini_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def theil_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
+def theil_by_group(values: ArrayLike, weights: ArrayLike, groups: ArrayLike, n_groups: int
+                   ) -> np.ndarray:
     """``theil(values[g], weights[g])`` for every group."""
     x, g, wn, mu = _group_shares(values, weights, groups, n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -135,7 +144,8 @@ def theil_by_group(values, weights, groups, n_groups: int) -> np.ndarray:
     return np.maximum(_group_sums(g, wn * terms, n_groups), 0.0)
 
 
-def hoover_by_group(benefit, population, groups, n_groups: int) -> np.ndarray:
+def hoover_by_group(benefit: ArrayLike, population: ArrayLike, groups: ArrayLike,
+                    n_groups: int) -> np.ndarray:
     """``hoover(benefit[g], population[g])`` for every group."""
     b, p = _arrays(benefit, population)
     g = np.asarray(groups, dtype=np.int64)
@@ -146,7 +156,8 @@ def hoover_by_group(benefit, population, groups, n_groups: int) -> np.ndarray:
     return np.minimum(0.5 * _group_sums(g, d, n_groups), 1.0)
 
 
-def representation_ratio_by_group(benefit, population, members, groups,
+def representation_ratio_by_group(benefit: ArrayLike, population: ArrayLike,
+                                  members: ArrayLike, groups: ArrayLike,
                                   n_groups: int) -> np.ndarray:
     """``representation_ratio`` of the members within every group (NaN where undefined)."""
     b, p = _arrays(benefit, population)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from helsesim.model.agents import Employer, HealthTrust, Municipality
+
+#: The project types, in the order of the type choice (``Employer.choose_type``).
 PROJECT_TYPES = ("service_development", "competence", "recruitment", "task_transfer")
 
 
@@ -13,30 +17,32 @@ PROJECT_TYPES = ("service_development", "competence", "recruitment", "task_trans
 class Project:
     """A proposal and, once funded, an RS project.
 
-    ``lead`` and ``partners`` are agents; ``trust`` is the community's health trust, a party to
-    every joint project (the grant requires the trust and the municipalities to agree). A
+    ``lead`` and ``partners`` are agents; the community's health trust is a party to every
+    joint project (the grant requires the trust and the municipalities to agree). A
     ``per_capita`` allocation creates solo projects with ``trust_party=False``.
     """
 
     community: str
-    lead: Any
-    partners: list = field(default_factory=list)
+    lead: Any  # Employer: a municipality or the trust
+    partners: list = field(default_factory=list)  # Municipality
     type: str = "service_development"
     budget: float = 0.0
     duration: int = 1
     quality: float = 0.0
     stream: str = "open_call"
     trust_party: bool = True
-    # set when funded
+    # set when funded (ProjectPortfolio.fund)
     project_id: int = -1
     year: int = -1
     score: float = float("nan")
     status: str = "proposed"  # proposed -> active -> implemented | failed
     survives: bool = False
-    benefit: dict = field(default_factory=dict)  # party key -> NOK
+    benefit: dict = field(default_factory=dict)  # party -> NOK
+    first_timers: set = field(default_factory=set)  # municipal parties without experience
+    gain: float = 0.0  # attractiveness a recruitment project gives each party
 
     @cached_property
-    def municipalities(self) -> list:
+    def municipalities(self) -> list[Municipality]:
         """Municipal parties: the lead if it is a municipality, then the partners (fixed once
         the proposal is made)."""
         lead = [self.lead] if self.lead.kind == "municipality" else []
@@ -46,7 +52,7 @@ class Project:
     def end_year(self) -> int:
         return self.year + self.duration - 1
 
-    def parties(self, trust) -> list:
+    def parties(self, trust: HealthTrust) -> list[Employer]:
         """All parties, the trust included when it takes part."""
-        ms = self.municipalities
-        return ([trust] + ms) if self.trust_party else ms
+        municipalities = self.municipalities
+        return ([trust, *municipalities]) if self.trust_party else municipalities

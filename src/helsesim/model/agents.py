@@ -1,0 +1,334 @@
+"""Agents of a health community and their decisions: municipalities, the health trust and the
+inter-municipal coordinator.
+
+An agent decides (whether to apply, with whom, whether to join, whether the trust agrees, which
+type of project, how much to ask for, whether to put a service up for transfer) and keeps its own
+state (trust, knowledge, experience, benefits). The processes it takes part in own what is shared:
+its staff are a row of the :class:`~helsesim.model.workforce.Workforce`, its ties are edges of the
+:class:`~helsesim.model.network.CollaborationNetwork`. Every agent is built with the parameter
+groups it decides by, and every random draw uses the generator passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+import numpy as np
+from mesa import Agent, Model
+
+from helsesim.model.draws import logistic, weighted_index, weighted_sample
+from helsesim.model.projects import PROJECT_TYPES, Project
+
+if TYPE_CHECKING:
+    from helsesim.config import ModelParams, ProjectParams
+    from helsesim.model.board import CollaborativeBoard
+    from helsesim.model.network import CollaborationNetwork
+    from helsesim.model.workforce import Workforce
+
+class MunicipalityRow(Protocol):
+    """A municipality of the data (``data.Community.rows``)."""
+
+    municipality_id: str
+    name: str
+    population: int
+    x_km: float
+    y_km: float
+
+
+#: Inhabitants at which capacity is 1 and the size terms vanish.
+REFERENCE_POPULATION = 10_000
+#: Experience counts up to this many projects.
+EXPERIENCE_CAP = 5
+
+
+class Employer(Agent):
+    """What municipalities and trusts share: a node of the network, a row of the workforce, and
+    the way they choose and price a project.
+
+    Attributes:
+        node: the node id in the collaboration graph.
+        community: key of the health community.
+        initial_positions: FTE needed per profession at the start (the workforce's first row).
+        base_attractiveness: attractiveness as an employer before any recruitment project.
+    """
+
+    kind: ClassVar[str] = "employer"
+    workforce: Workforce  # set when the workforce is built (join_workforce)
+
+    def __init__(self, model: Model, node: str, community: str, project: ProjectParams
+                 ) -> None:
+        super().__init__(model)
+        self.node = node
+        self.community = community
+        self.project_params = project
+        self.employer_index = -1  # its row of the workforce (join_workforce)
+        self.initial_positions = np.zeros(3)
+        self.base_attractiveness = 0.0
+        self.capacity = 1.0
+        self.benefit = 0.0  # NOK of RS money attributed, cumulative
+        self.realised_benefit = 0.0  # NOK of benefit from implemented projects, cumulative
+        self.projects_led = 0
+        self.seats = 0
+
+    # -- the workforce's row (read-only views; the Workforce changes them) --------------------
+    def join_workforce(self, workforce: Workforce, index: int) -> None:
+        self.workforce, self.employer_index = workforce, index
+
+    @property
+    def positions(self) -> np.ndarray:
+        """FTE needed per profession."""
+        return self.workforce.positions[self.employer_index]
+
+    @property
+    def filled(self) -> np.ndarray:
+        """FTE filled per profession."""
+        return self.workforce.filled[self.employer_index]
+
+    @property
+    def vacancy_share(self) -> float:
+        return self.workforce.vacancy_shares[self.employer_index]
+
+    @property
+    def attractiveness(self) -> float:
+        """Attractiveness as an employer, recruitment projects included."""
+        return self.base_attractiveness + float(self.workforce.bonus[self.employer_index])
+
+    # -- proposing ------------------------------------------------------------------------------
+    def choose_type(self, rng: np.random.Generator) -> str:
+        """Choose a project type from needs: recruitment grows with the own vacancy rate."""
+        project = self.project_params
+        return PROJECT_TYPES[weighted_index(rng, (
+            project.weight_service_development, project.weight_competence,
+            project.weight_recruitment * (1 + project.vacancy_pull * self.vacancy_share)))]
+
+    def request_budget(self, rng: np.random.Generator, n_partners: int) -> float:
+        """The budget asked for: larger for a lead of larger capacity and with more partners."""
+        project = self.project_params
+        return float(project.base_budget * self.capacity ** project.budget_elasticity
+                     * (1 + project.budget_per_partner * n_partners)
+                     * math.exp(project.budget_sd * rng.standard_normal()))
+
+    def draw_duration(self, rng: np.random.Generator) -> int:
+        """1, 2 or 3 years, by ``duration_weights``."""
+        return weighted_index(rng, self.project_params.duration_weights) + 1
+
+    def proposal_quality(self, rng: np.random.Generator) -> float:
+        raise NotImplementedError
+
+
+class Municipality(Employer):
+    """A municipality (kommune): population, capacity, anchoring, trust, services, benefits."""
+
+    kind = "municipality"
+
+    def __init__(self, model: Model, row: MunicipalityRow, hospital_km: float, community: str,
+                 params: ModelParams, rng: np.random.Generator) -> None:
+        """``row`` is a municipality of the data (``municipality_id``, ``name``,
+        ``population``, ``x_km``, ``y_km``); ``rng`` draws anchoring, trust and experience."""
+        super().__init__(model, row.municipality_id, community, params.project)
+        self.participation = params.participation
+        self.trust_update = params.trust_update
+        self.municipality_id: str = row.municipality_id
+        self.name: str = row.name
+        self.population: int = int(row.population)
+        self.x_km, self.y_km = float(row.x_km), float(row.y_km)
+        traits, labour = params.municipality, params.labour
+        if self.population < traits.small_threshold:
+            self.size_class = "small"
+        elif self.population < traits.large_threshold:
+            self.size_class = "medium"
+        else:
+            self.size_class = "large"
+        self.capacity = (self.population / REFERENCE_POPULATION) ** traits.capacity_elasticity
+        self.log_capacity = math.log(self.capacity)
+        a = traits.anchoring_mean * traits.anchoring_concentration
+        self.anchoring = float(rng.beta(a, traits.anchoring_concentration - a))
+        self.trust = min(max(float(rng.normal(traits.initial_trust, traits.initial_trust_sd)),
+                             0.0), 1.0)
+        self.experience = int(rng.poisson(traits.initial_experience * self.capacity))
+        self.initial_experience = self.experience
+        self.hospital_km = hospital_km
+        per_head = ((self.population / REFERENCE_POPULATION) ** labour.staffing_elasticity
+                    * self.population / 1000)
+        self.initial_positions = np.array([labour.nurse_per_1000, labour.doctor_per_1000,
+                                           labour.health_worker_per_1000]) * per_head
+        self.base_attractiveness = (
+            labour.size_attraction * math.log(self.population / REFERENCE_POPULATION)
+            - labour.remoteness_penalty * self.hospital_km / 100)
+        self.knowledge = 0.0  # share of good practices adopted (0-1)
+        self.service_level = 0.0  # services developed through projects
+        self.services_taken = 0  # services taken over from the trust
+        self.shift_cost = 0.0  # NOK/yr of services taken over
+        self.shift_compensation = 0.0  # NOK/yr paid by the trust for them
+        self.fair_share = 0.0  # NOK: the municipal money split per capita (set each year)
+        self.projects_joined = 0
+        self.active_year = -1  # last year it was party to a funded or running project
+        self.voice = 0.0
+        self.support = 0.0  # coordinator support (0-1)
+        self.region = -1
+
+    @property
+    def uncompensated_shift(self) -> float:
+        return self.shift_cost - self.shift_compensation
+
+    def willingness(self, intercept: float) -> float:
+        """Logit of taking part: capacity, experience (Matthew effect), trust, cost."""
+        participation = self.participation
+        cost = participation.apply_cost * (1.0 - self.support) / self.capacity
+        return (intercept + participation.apply_capacity * self.log_capacity
+                + participation.apply_experience * min(self.experience, EXPERIENCE_CAP)
+                + participation.apply_trust * (self.trust - 0.5) - cost)
+
+    # -- decisions -------------------------------------------------------------------------------
+    def prepare_proposals(self, rng: np.random.Generator, board: CollaborativeBoard) -> None:
+        """Open call: decide how many proposals to lead, form a consortium for each, and seek
+        the trust's agreement; hand the agreed ones to the board."""
+        participation = self.participation
+        n, will = 0, self.willingness(participation.apply_intercept)
+        while n < participation.max_proposals and rng.random() < logistic(will - n):
+            n += 1
+        for _ in range(n):
+            kind = self.choose_type(rng)
+            partners = self.invite_partners(rng, board.network)
+            if rng.random() > board.trust.agreement(self):
+                continue  # no agreement with the trust: no proposal
+            board.receive(Project(community=self.community, lead=self, partners=partners,
+                                  type=kind, budget=self.request_budget(rng, len(partners)),
+                                  duration=self.draw_duration(rng),
+                                  quality=self.proposal_quality(rng)))
+
+    def invite_partners(self, rng: np.random.Generator, network: CollaborationNetwork
+                        ) -> list[Municipality]:
+        """Invite neighbours in the network, stronger ties first; each decides to join."""
+        participation = self.participation
+        want = int(rng.poisson(participation.partner_mean
+                               * self.capacity ** participation.partner_exponent))
+        if want == 0:
+            return []
+        candidates, weights = network.partner_candidates(self)
+        if not candidates:
+            return []
+        picks = weighted_sample(rng, weights, min(want, len(candidates)))
+        return [candidates[i] for i in picks if candidates[i].accepts(rng)]
+
+    def accepts(self, rng: np.random.Generator) -> bool:
+        """Accept an invitation to partner."""
+        return bool(rng.random() < logistic(self.willingness(self.participation.join_intercept)))
+
+    def proposal_quality(self, rng: np.random.Generator) -> float:
+        """Application quality: capacity, experience, practice and coordinator support."""
+        project = self.project_params
+        return (project.quality_capacity * self.log_capacity
+                + project.quality_experience * min(self.experience, EXPERIENCE_CAP)
+                + project.quality_knowledge * self.knowledge
+                + project.quality_support * self.support
+                + project.quality_noise * rng.standard_normal())
+
+    def update_trust(self) -> None:
+        """Trust moves towards perceived fairness: benefit vs fair share, voice, shifted cost."""
+        update = self.trust_update
+        ratio = self.benefit / self.fair_share if self.fair_share > 0 else 1.0
+        shift = min(self.uncompensated_shift / self.population / update.shift_reference, 1.0)
+        perceived = (update.fairness_baseline + update.fairness_benefit * math.tanh(ratio - 1.0)
+                     + update.fairness_voice * (self.voice - 0.5)
+                     - update.fairness_shift * shift)
+        target = min(max(perceived, 0.0), 1.0)
+        self.trust = min(max(self.trust + update.trust_rate * (target - self.trust), 0.0), 1.0)
+
+
+class HealthTrust(Employer):
+    """The health trust (helseforetak): hospital staff, cost pressure, proposals, partners."""
+
+    kind = "trust"
+
+    def __init__(self, model: Model, node: str, community: str, name: str,
+                 municipalities: list[Municipality], params: ModelParams) -> None:
+        super().__init__(model, node, community, params.project)
+        self.participation = params.participation
+        self.transfer_params = params.trust
+        self.name = name
+        self.municipalities = municipalities  # those it serves
+        self.population = sum(m.population for m in municipalities)  # inhabitants served
+        self.capacity = ((self.population / REFERENCE_POPULATION)
+                         ** params.municipality.capacity_elasticity)
+        self.experience = 0  # funded projects of its community (a count; reported only)
+        labour = params.labour
+        self.initial_positions = np.array([
+            labour.hospital_nurse_per_1000, labour.hospital_doctor_per_1000,
+            labour.hospital_health_worker_per_1000]) * self.population / 1000
+        self.base_attractiveness = labour.trust_attractiveness
+        self.transfer_pending = False
+        self.transfers = 0
+        # partners are likelier the larger they are (and the closer the tie)
+        self._partner_size = np.array([m.population ** 0.5 for m in municipalities])
+
+    def proposal_quality(self, rng: np.random.Generator) -> float:
+        project = self.project_params
+        return (project.quality_capacity * math.log(self.capacity) + project.trust_quality
+                + project.quality_noise * rng.standard_normal())
+
+    # -- decisions -------------------------------------------------------------------------------
+    def review_costs(self, rng: np.random.Generator) -> None:
+        """Under cost pressure, the trust may put a service up for transfer this year."""
+        self.transfer_pending = bool(rng.random() < self.transfer_params.transfer_propensity)
+
+    def agreement(self, lead: Municipality) -> float:
+        """Chance that the trust agrees to a municipality's proposal (higher with trust)."""
+        return self.participation.trust_agree * (0.5 + 0.5 * lead.trust)
+
+    def choose_type(self, rng: np.random.Generator) -> str:
+        """A pending transfer first (and it is then used up); else by needs."""
+        if self.transfer_pending:
+            self.transfer_pending = False
+            return "task_transfer"
+        return super().choose_type(rng)
+
+    def choose_partners(self, rng: np.random.Generator, kind: str,
+                        network: CollaborationNetwork) -> list[Municipality]:
+        """Municipalities the trust works with on a project: larger and closer-tied ones are
+        likelier. A transfer is decided for them; others are invited and decide."""
+        municipalities = self.municipalities
+        if kind == "task_transfer":
+            k = max(1, round(self.transfer_params.transfer_partners * len(municipalities)))
+        else:
+            k = min(len(municipalities),
+                    1 + int(rng.poisson(self.transfer_params.trust_partner_mean)))
+        weights = self._partner_size * (network.trust_ties(self) + 0.05)
+        chosen = [municipalities[i] for i in weighted_sample(rng, weights, k)]
+        if kind == "task_transfer":
+            return chosen
+        return [m for m in chosen if m.accepts(rng)]
+
+    def prepare_proposals(self, rng: np.random.Generator, board: CollaborativeBoard) -> None:
+        """Open call: the trust leads proposals, with the municipalities it works most with (a
+        pending transfer adds one)."""
+        n = int(rng.poisson(self.transfer_params.proposals)) + int(self.transfer_pending)
+        for _ in range(n):
+            kind = self.choose_type(rng)
+            partners = self.choose_partners(rng, kind, board.network)
+            if not partners:
+                continue
+            budget = self.request_budget(rng, len(partners))
+            board.receive(Project(community=self.community, lead=self, partners=partners,
+                                  type=kind, budget=budget, duration=self.draw_duration(rng),
+                                  quality=self.proposal_quality(rng)))
+
+
+class Coordinator(Agent):
+    """Inter-municipal coordinator (seed 001): a catalyst that supports small municipalities."""
+
+    kind = "coordinator"
+
+    def __init__(self, model: Model, community: str, strength: float) -> None:
+        super().__init__(model)
+        self.community = community
+        self.strength = strength
+
+    def support(self, municipalities: list[Municipality]) -> None:
+        """Lower small municipalities' cost of taking part and raise their voice."""
+        for m in municipalities:
+            if m.size_class == "small":
+                m.support = self.strength
+                if m.seats == 0:
+                    m.voice = max(m.voice, 0.5 * self.strength)

@@ -1,0 +1,410 @@
+"""Year outcomes: what is recorded for every year, from the year's state as arrays.
+
+The model hands over its state once per collection as a :class:`YearState` (one row per
+municipality, trust, tie, board and new or running project); every year outcome is a pure
+function of a :class:`YearGroups`, the state split into groups: the whole scenario (one group)
+or each health community. The functions share intermediate sums through cached properties, so
+all communities are computed in one grouped pass over the arrays. The indices are those of
+:mod:`helsesim.outcomes.metrics`; definitions in docs/ODD.md §8.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from helsesim.outcomes import metrics
+from helsesim.outcomes.registry import Better, Outcome, collect
+from helsesim.outcomes.tables import LEAD_CLASSES, PROFESSIONS, SIZE_CLASSES
+
+#: Labour flows of a year, in the column order of ``YearState.board_flows``.
+FLOW_KEYS = ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
+             "trust_to_trust", "exits", "entrants_hired")
+#: Trust at or above this is high (``share_high_trust``).
+HIGH_TRUST = 0.6
+
+_S = len(SIZE_CLASSES)
+
+
+@dataclass
+class YearState:
+    """The state of one year as arrays; communities are numbered in ``communities`` order.
+
+    Municipalities and trusts are in board order (community by community); ``trust`` rows and
+    ``board`` rows are one per community, in the same order.
+    """
+
+    year: int
+    communities: list[str]
+    municipality_community: np.ndarray  # int
+    population: np.ndarray
+    size: np.ndarray  # index in SIZE_CLASSES
+    benefit: np.ndarray  # cumulative NOK attributed
+    trust: np.ndarray
+    knowledge: np.ndarray
+    shift_cost: np.ndarray  # NOK/yr of services taken over
+    uncompensated: np.ndarray  # NOK/yr not paid by the trust
+    active: np.ndarray  # 1.0 if party to a funded or running project this year
+    municipal_positions: np.ndarray  # (municipalities, professions), rounded
+    municipal_staff: np.ndarray  # (municipalities, professions), float
+    trust_positions: np.ndarray  # (trusts, professions), rounded
+    trust_staff: np.ndarray
+    transfers: np.ndarray  # implemented task transfers of each trust
+    edge_community: np.ndarray  # community of each tie, -1 across communities
+    tie: np.ndarray  # strength of each tie
+    board_budget: np.ndarray
+    board_influence: np.ndarray  # (boards, 1 + LEAD_CLASSES): concentration, class shares
+    board_flows: np.ndarray  # (boards, FLOW_KEYS)
+    new_community: np.ndarray  # projects funded this year: community, budget, recruitment?
+    new_budget: np.ndarray
+    new_recruitment: np.ndarray  # float 0/1
+    running_community: np.ndarray  # projects still running after this year
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else NaN."""
+    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
+
+
+class YearGroups:
+    """A :class:`YearState` split into ``n`` groups: one (the scenario) or the communities."""
+
+    def __init__(self, state: YearState, by_community: bool) -> None:
+        self.state = state
+        trusts = np.arange(len(state.communities), dtype=np.int64)
+        if by_community:
+            self.n = len(state.communities)
+            self.municipality_group = state.municipality_community
+            self.trust_group = trusts
+            self.edge_group = state.edge_community
+            self.project_group = (state.new_community, state.running_community)
+        else:
+            self.n = 1
+            self.municipality_group = np.zeros_like(state.municipality_community)
+            self.trust_group = np.zeros_like(trusts)
+            self.edge_group = np.where(state.edge_community >= 0, 0, -1)
+            self.project_group = (np.zeros_like(state.new_community),
+                                  np.zeros_like(state.running_community))
+        self.board_group = self.trust_group  # board i is the board of trust i's community
+
+    def sum(self, groups: np.ndarray, values: np.ndarray | None, size: int | None = None
+            ) -> np.ndarray:
+        """Sum (count, without values) per group."""
+        return np.bincount(groups, weights=values, minlength=self.n if size is None else size)
+
+    def by_size(self, values: np.ndarray | None) -> np.ndarray:
+        """(groups, size classes) sums (counts, without values) over municipalities."""
+        return self.sum(self.size_group, values, self.n * _S).reshape(self.n, _S)
+
+    @cached_property
+    def size_group(self) -> np.ndarray:
+        return self.municipality_group * _S + self.state.size
+
+    @cached_property
+    def municipal_positions(self) -> np.ndarray:
+        return self.state.municipal_positions.sum(axis=1)
+
+    @cached_property
+    def municipal_staff(self) -> np.ndarray:
+        return self.state.municipal_staff.sum(axis=1)
+
+    @cached_property
+    def trust_positions(self) -> np.ndarray:
+        return self.state.trust_positions.sum(axis=1)
+
+    @cached_property
+    def trust_staff(self) -> np.ndarray:
+        return self.state.trust_staff.sum(axis=1)
+
+    @cached_property
+    def n_municipalities(self) -> np.ndarray:
+        return self.sum(self.municipality_group, None)
+
+    @cached_property
+    def n_boards(self) -> np.ndarray:
+        return self.sum(self.board_group, None)
+
+    @cached_property
+    def n_new(self) -> np.ndarray:
+        return self.sum(self.project_group[0], None)
+
+    @cached_property
+    def mean_trust(self) -> np.ndarray:
+        return ratio(self.sum(self.municipality_group, self.state.trust), self.n_municipalities)
+
+    def mean_over_municipalities(self, values: np.ndarray) -> np.ndarray:
+        return ratio(self.sum(self.municipality_group, values), self.n_municipalities)
+
+    def mean_over_boards(self, column: np.ndarray) -> np.ndarray:
+        return ratio(self.sum(self.board_group, column), self.n_boards)
+
+    def vacancy_rate_of_sizes(self, size: int) -> np.ndarray:
+        staff = self.by_size(self.municipal_staff)[:, size]
+        return 1 - ratio(staff, self.by_size(self.municipal_positions)[:, size])
+
+    def vacancy_rate_of_profession(self, profession: int) -> np.ndarray:
+        s = self.state
+        positions = (self.sum(self.municipality_group, s.municipal_positions[:, profession])
+                     + self.sum(self.trust_group, s.trust_positions[:, profession]))
+        staff = (self.sum(self.municipality_group, s.municipal_staff[:, profession])
+                 + self.sum(self.trust_group, s.trust_staff[:, profession]))
+        return 1 - ratio(staff, positions)
+
+
+# -- the year outcomes, in column order ----------------------------------------------------------
+
+def budget(g: YearGroups) -> np.ndarray:
+    return g.sum(g.board_group, g.state.board_budget)
+
+
+def n_new_projects(g: YearGroups) -> np.ndarray:
+    return g.n_new
+
+
+def funded_amount(g: YearGroups) -> np.ndarray:
+    return g.sum(g.project_group[0], g.state.new_budget)
+
+
+def n_active_projects(g: YearGroups) -> np.ndarray:
+    return g.sum(g.project_group[1], None)
+
+
+def recruitment_share_new(g: YearGroups) -> np.ndarray:
+    return ratio(g.sum(g.project_group[0], g.state.new_recruitment), g.n_new)
+
+
+def _participation(size: int) -> Callable[[YearGroups], np.ndarray]:
+    def participation(g: YearGroups) -> np.ndarray:
+        return ratio(g.by_size(g.state.active)[:, size], g.by_size(None)[:, size])
+    return participation
+
+
+def gini_benefit_per_capita(g: YearGroups) -> np.ndarray:
+    s = g.state
+    return metrics.gini_by_group(s.benefit / s.population, s.population, g.municipality_group,
+                                 g.n)
+
+
+def theil_benefit_per_capita(g: YearGroups) -> np.ndarray:
+    s = g.state
+    return metrics.theil_by_group(s.benefit / s.population, s.population, g.municipality_group,
+                                  g.n)
+
+
+def hoover_benefit(g: YearGroups) -> np.ndarray:
+    s = g.state
+    return metrics.hoover_by_group(s.benefit, s.population, g.municipality_group, g.n)
+
+
+def small_representation_ratio(g: YearGroups) -> np.ndarray:
+    s = g.state
+    return metrics.representation_ratio_by_group(s.benefit, s.population, s.size == 0,
+                                                 g.municipality_group, g.n)
+
+
+def vacancy_rate(g: YearGroups) -> np.ndarray:
+    positions = (g.sum(g.municipality_group, g.municipal_positions)
+                 + g.sum(g.trust_group, g.trust_positions))
+    staff = g.sum(g.municipality_group, g.municipal_staff) + g.sum(g.trust_group, g.trust_staff)
+    return 1 - ratio(staff, positions)
+
+
+def _vacancy_rate_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: g.vacancy_rate_of_sizes(size)
+
+
+def vacancy_rate_trust(g: YearGroups) -> np.ndarray:
+    return 1 - ratio(g.sum(g.trust_group, g.trust_staff), g.sum(g.trust_group, g.trust_positions))
+
+
+def _vacancy_rate_of_profession(profession: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: g.vacancy_rate_of_profession(profession)
+
+
+def mean_trust(g: YearGroups) -> np.ndarray:
+    return g.mean_trust
+
+
+def share_high_trust(g: YearGroups) -> np.ndarray:
+    return g.mean_over_municipalities((g.state.trust >= HIGH_TRUST).astype(float))
+
+
+def decision_equity_sd(g: YearGroups) -> np.ndarray:
+    var = g.mean_over_municipalities(g.state.trust ** 2) - g.mean_trust ** 2
+    return np.sqrt(np.maximum(var, 0.0))
+
+
+def _mean_trust_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: ratio(g.by_size(g.state.trust)[:, size], g.by_size(None)[:, size])
+
+
+def mean_tie_strength(g: YearGroups) -> np.ndarray:
+    inside = g.edge_group >= 0
+    groups = g.edge_group[inside]
+    return np.nan_to_num(ratio(g.sum(groups, g.state.tie[inside]), g.sum(groups, None)))
+
+
+def mean_knowledge(g: YearGroups) -> np.ndarray:
+    return g.mean_over_municipalities(g.state.knowledge)
+
+
+def task_transfers(g: YearGroups) -> np.ndarray:
+    return g.sum(g.trust_group, g.state.transfers).astype(np.int64)
+
+
+def task_shift_cost(g: YearGroups) -> np.ndarray:
+    return g.sum(g.municipality_group, g.state.shift_cost)
+
+
+def uncompensated_task_shift_cost(g: YearGroups) -> np.ndarray:
+    return g.sum(g.municipality_group, g.state.uncompensated)
+
+
+def _shift_burden_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: ratio(g.by_size(g.state.uncompensated)[:, size],
+                           g.by_size(g.state.population)[:, size])
+
+
+def influence_concentration(g: YearGroups) -> np.ndarray:
+    return g.mean_over_boards(g.state.board_influence[:, 0])
+
+
+def _influence_share(lead_class: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: g.mean_over_boards(g.state.board_influence[:, 1 + lead_class])
+
+
+def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: g.sum(g.board_group, g.state.board_flows[:, flow]).astype(np.int64)
+
+
+_SHARE = "share of positions"
+#: Fewer staff leaving the sector and more new staff hired help recruitment.
+_MOVE_DIRECTION: dict[str, Better] = {"exits": "lower", "entrants_hired": "higher"}
+_DEFINED = "8.1"
+
+OUTCOMES: dict[str, Outcome] = collect([
+    Outcome("budget", "RS grant available this year", "NOK/yr", "neither", "year", budget,
+            "sum of the boards' yearly budgets (also given in year 0)", basis="flow",
+            theme="Projects", scale=1e-6, shown_unit="MNOK/yr"),
+    Outcome("n_new_projects", "Projects funded this year", "projects", "neither", "year",
+            n_new_projects, basis="flow", theme="Projects"),
+    Outcome("funded_amount", "RS money granted this year", "NOK/yr", "neither", "year",
+            funded_amount, "total budget of the projects funded this year", basis="flow",
+            theme="Projects", scale=1e-6, shown_unit="MNOK/yr"),
+    Outcome("n_active_projects", "Projects running into a later year", "projects", "neither",
+            "year", n_active_projects, "projects still `active` at collection (a project in its "
+            "last year has already been implemented or failed)", theme="Projects"),
+    Outcome("recruitment_share_new", "Share of new projects aimed at recruitment",
+            "share of projects", "neither", "year", recruitment_share_new,
+            "share of this year's funded projects of type `recruitment` (NaN without new "
+            "projects)", basis="flow", theme="Recruitment"),
+    *(Outcome(f"participation_{size}", f"{size.capitalize()} municipalities taking part this "
+              "year", f"share of {size} municipalities", "higher", "year", _participation(c),
+              f"share of the {size} municipalities party to a project funded or running this "
+              "year (8.2)", basis="flow", theme="Participation")
+      for c, size in enumerate(SIZE_CLASSES)),
+    Outcome("gini_benefit_per_capita", "Gini of RS benefit per inhabitant",
+            "Gini: 0 = equal, 1 = one gets all", "lower", "year", gini_benefit_per_capita,
+            "population-weighted Gini of cumulative benefit per inhabitant (8.1)",
+            in_summary=True, theme="Equity", headline=1),
+    Outcome("theil_benefit_per_capita", "Theil index of RS benefit per inhabitant",
+            "Theil: 0 = equal", "lower", "year", theil_benefit_per_capita,
+            "population-weighted Theil T of cumulative benefit per inhabitant (8.1)",
+            in_summary=True, theme="Equity"),
+    Outcome("hoover_benefit", "Hoover index of RS benefit against population",
+            "share of money to move", "lower", "year", hoover_benefit,
+            "Hoover index of cumulative benefit against population (8.1)", in_summary=True,
+            theme="Equity"),
+    Outcome("small_representation_ratio",
+            "Small municipalities' share of benefit / share of population",
+            "ratio: 1 = proportional", "higher", "year", small_representation_ratio,
+            "benefit share over population share of the small municipalities (8.1)",
+            in_summary=True, theme="Equity", headline=2),
+    Outcome("vacancy_rate", "Vacancy rate, all employers (final year)", _SHARE, "lower", "year",
+            vacancy_rate, "vacancy rate of all employers (municipalities and trusts), all "
+            "professions (8.2)", in_summary=True, theme="Recruitment", headline=4),
+    *(Outcome(f"vacancy_rate_{size}", f"Vacancy rate, {size} municipalities (final year)",
+              _SHARE, "lower", "year", _vacancy_rate_of_size(c),
+              f"vacancy rate of the {size} municipalities (8.2)", in_summary=True,
+              theme="Recruitment", headline=5 if size == "small" else None)
+      for c, size in enumerate(SIZE_CLASSES)),
+    Outcome("vacancy_rate_trust", "Vacancy rate, health trust (final year)", _SHARE, "lower",
+            "year", vacancy_rate_trust, "vacancy rate of the trust(s)", in_summary=True,
+            theme="Recruitment"),
+    *(Outcome(f"vacancy_rate_{prof}", f"Vacancy rate, {prof.replace('_', ' ')}s (final year)",
+              _SHARE, "lower", "year", _vacancy_rate_of_profession(j),
+              f"vacancy rate of {prof.replace('_', ' ')} positions (municipalities and trusts)",
+              in_summary=True, theme="Recruitment")
+      for j, prof in enumerate(PROFESSIONS)),
+    Outcome("mean_trust", "Municipalities' mean trust in the health community (final year)",
+            "trust (0-1)", "higher", "year", mean_trust, "mean trust of the municipalities "
+            "(P4)", in_summary=True, theme="Trust", headline=7),
+    Outcome("share_high_trust", "Municipalities with high trust (final year)",
+            "share of municipalities", "higher", "year", share_high_trust,
+            f"share of municipalities with trust ≥ {HIGH_TRUST} (P4)", in_summary=True,
+            theme="Trust"),
+    Outcome("decision_equity_sd", "Spread of trust across municipalities (final year)",
+            "trust (0-1)", "lower", "year", decision_equity_sd, "population standard deviation "
+            "of trust across municipalities (decision equity, 8.1)", in_summary=True,
+            theme="Trust"),
+    *(Outcome(f"mean_trust_{size}", f"{size.capitalize()} municipalities' mean trust (final "
+              "year)", "trust (0-1)", "higher", "year", _mean_trust_of_size(c),
+              f"mean trust of the {size} municipalities", in_summary=True, theme="Trust")
+      for c, size in enumerate(SIZE_CLASSES)),
+    Outcome("mean_tie_strength", "Mean collaboration tie strength (final year)",
+            "tie strength (0-1)", "higher", "year", mean_tie_strength, "mean strength of the "
+            "ties whose two ends belong to the same community; 0 without such ties (8.2)",
+            in_summary=True, theme="Collaboration"),
+    Outcome("mean_knowledge", "Municipalities' mean knowledge (final year)", "knowledge (0-1)",
+            "higher", "year", mean_knowledge, "mean knowledge (share of good practice adopted) "
+            "of the municipalities", in_summary=True, theme="Collaboration"),
+    Outcome("task_transfers", "Implemented task transfers", "transfers", "neither", "year",
+            task_transfers, "implemented task transfers, cumulative, summed over trusts",
+            in_summary=True, theme="Task shifting"),
+    Outcome("task_shift_cost", "Cost of tasks shifted to municipalities (final year)",
+            "NOK/yr", "neither", "year", task_shift_cost, "yearly cost of the services the "
+            "municipalities have taken over from the trust", in_summary=True,
+            theme="Task shifting", scale=1e-6, shown_unit="MNOK/yr"),
+    Outcome("uncompensated_task_shift_cost",
+            "Uncompensated cost of tasks shifted to municipalities (final year)", "NOK/yr",
+            "lower", "year", uncompensated_task_shift_cost, "the part of `task_shift_cost` "
+            "not paid by the trust", in_summary=True, theme="Task shifting", scale=1e-6,
+            shown_unit="MNOK/yr", headline=3),
+    *(Outcome(f"shift_burden_per_capita_{size}", f"Uncompensated shifted cost per inhabitant, "
+              f"{size} municipalities (final year)", "NOK/inh./yr", "lower", "year",
+              _shift_burden_of_size(c), f"uncompensated task-shift cost of the {size} "
+              "municipalities over their population", in_summary=True, theme="Task shifting")
+      for c, size in enumerate(SIZE_CLASSES)),
+    Outcome("influence_concentration", "Concentration of influence on the board",
+            "Herfindahl index", "lower", "year", influence_concentration,
+            "Herfindahl index of board weights (8.1; mean over boards)", basis="fixed",
+            in_summary=True, theme="Equity"),
+    *(Outcome(f"influence_share_{who}", f"Share of board weight held by the {who}"
+              + ("" if who == "trust" else " municipalities"), "share of weight", "neither",
+              "year", _influence_share(i), f"share of board weight held by the {who}"
+              + ("" if who == "trust" else " municipalities") + " (8.1; mean over boards"
+              + ("; with a coordinator, the unseated small municipalities' shares too)"
+                 if who == "small" else ")"),
+              basis="fixed", in_summary=True, theme="Equity")
+      for i, who in enumerate(LEAD_CLASSES)),
+    *(Outcome(f"moves_{flow}", f"Staff moves this year: {flow.replace('_', ' ')}", "FTE",
+              _MOVE_DIRECTION.get(flow, "neither"), "year",
+              _moves(k), f"this year's labour flow `{flow}` (7.10), summed over communities; "
+              "0 in year 0; in the summary: the last year's", basis="flow", in_summary=True,
+              theme="Recruitment")
+      for k, flow in enumerate(FLOW_KEYS)),
+])
+
+
+def year_rows(state: YearState, by_community: bool) -> list[dict]:
+    """The year's rows: one for the whole scenario, or one per community (with ``community``).
+
+    Values are Python numbers (ints for counts), in the registry's column order."""
+    groups = YearGroups(state, by_community)
+    values = [np.asarray(o.compute(groups)).tolist() for o in OUTCOMES.values()]
+    labels = [{"community": k} for k in state.communities] if by_community else [{}]
+    return [{**label, "year": state.year, **dict(zip(OUTCOMES, row, strict=True))}
+            for label, row in zip(labels, zip(*values, strict=True), strict=True)]
