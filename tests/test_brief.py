@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helsesim import brief
+from helsesim.outcomes import Outcome
 from helsesim.results import paired_differences, summarise
 
 SEEDS = list(range(1, 9))  # eight paired seeds: two halves of four
@@ -202,7 +203,8 @@ def test_markdown_section_of_a_job():
     (0.0, "trust (0-1)", "0"),
 ])
 def test_levels_in_words(value, unit, expected):
-    info = brief.OutcomeInfo("x", unit, scale=1e-6 if unit.startswith("MNOK") else 1.0)
+    info = Outcome("x", "x", unit, "neither", "run", lambda _: None,
+                   scale=1e-6 if unit.startswith("MNOK") else 1.0)
     assert brief.level(value, info) == expected
 
 

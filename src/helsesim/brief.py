@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helsesim.results import OutcomeInfo, outcome_info
+from helsesim.outcomes import Outcome, outcome_info
 
 #: Share of paired seeds in which an arm must be better (or worse) than the baseline to be named.
 WIN_SHARE = 0.8
@@ -58,7 +58,7 @@ STAFF_COLUMN = "staff_fte_municipal"
 #: The inequality index whose points (0.01) price NOK per point of Gini.
 GINI_COLUMN = "gini_benefit_per_capita"
 
-InfoFn = Callable[[str], OutcomeInfo]
+InfoFn = Callable[[str], Outcome]
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Brief:
 
 # --- numbers in words ---------------------------------------------------------------------------
 
-def _is_share(info: OutcomeInfo) -> bool:
+def _is_share(info: Outcome) -> bool:
     return info.unit.startswith("share") and info.scale == 1.0
 
 
@@ -136,32 +136,32 @@ def _signed(x: float) -> str:
     return s if s.startswith("-") or s in ("0", "–") else "+" + s
 
 
-def _unit(info: OutcomeInfo) -> str:
+def _unit(info: Outcome) -> str:
     """The unit written after a number, or none when the unit is a description."""
     if _is_share(info):
         return " pp"
     return f" {info.unit}" if info.unit and not any(c in info.unit for c in ":(=") else ""
 
 
-def level(value: float, info: OutcomeInfo, unit: bool = True) -> str:
+def level(value: float, info: Outcome, unit: bool = True) -> str:
     """A value of an outcome in its display unit: ``12.6 %``, ``4.87 MNOK/yr``, ``0.329``."""
     if _is_share(info):
         return f"{_num(100 * value)}" + (" %" if unit else "")
     return f"{_num(value * info.scale)}" + (_unit(info) if unit else "")
 
 
-def unit_of(info: OutcomeInfo) -> str:
+def unit_of(info: Outcome) -> str:
     """The unit a level is written in (``%`` for shares), or ``""``."""
     return "%" if _is_share(info) else _unit(info).strip()
 
 
-def change(value: float, info: OutcomeInfo, unit: bool = True) -> str:
+def change(value: float, info: Outcome, unit: bool = True) -> str:
     """A difference of an outcome, signed: ``+1.2 pp`` (percentage points), ``-0.09``."""
     scale = 100.0 if _is_share(info) else info.scale
     return _signed(value * scale) + (_unit(info) if unit else "")
 
 
-def interval(row, info: OutcomeInfo) -> str:
+def interval(row, info: Outcome) -> str:
     """Median paired difference and its 90 % interval: ``-4.31 MNOK/yr [-11, +6.85]``."""
     return (f"{change(float(row['median']), info)} [{change(float(row['q05']), info, False)}, "
             f"{change(float(row['q95']), info, False)}]")
@@ -207,7 +207,7 @@ def _better_share(row, better: str) -> tuple[float, float]:
     return float(row["share_higher"]), float(row["share_lower"])
 
 
-def _headline(outcome: str, info: OutcomeInfo, baseline: str, others: list[str],
+def _headline(outcome: str, info: Outcome, baseline: str, others: list[str],
               summ: pd.DataFrame, diffs: pd.DataFrame) -> Line | None:
     d = diffs[diffs["outcome"] == outcome].set_index("arm")
     s = summ[summ["outcome"] == outcome].set_index("arm")

@@ -11,8 +11,8 @@ What it uses of helsesim (and nothing else in ``helsesim.app`` imports helsesim)
   progress is read from the finished parts the runner saves in ``<job>/parts``;
 * step mode: ``helsesim.model.HealthSystem`` (``step()`` is one year) and its tables;
 * data: ``helsesim.data`` (communities, municipality positions);
-* outcomes: ``helsesim.results.outcome_info`` and ``OUTCOMES``; ``helsesim.hydra_schema.
-  DEFAULT_OUTCOMES``; the allocation designs ``helsesim.allocation.DESIGNS``;
+* outcomes: ``helsesim.outcomes`` (``outcome_info``, ``OUTCOMES``,
+  ``DEFAULT_OUTCOMES``); the allocation designs ``helsesim.allocation.DESIGNS``;
 * figures: ``helsesim.plotting`` and the map data of ``helsesim.report`` (``map_nodes``,
   ``project_ties``, ``final_year``); the decision brief: ``helsesim.brief``.
 """
@@ -35,7 +35,7 @@ import pandas as pd
 from helsesim import allocation, brief, config, data, plotting, report, results
 from helsesim.api import build_config
 from helsesim.experiment import compose_config, run_experiment
-from helsesim.hydra_schema import DEFAULT_OUTCOMES
+from helsesim.outcomes import DEFAULT_OUTCOMES, OUTCOMES, outcome_info
 
 #: Outcomes drawn over time unless the user picks others.
 TIME_SERIES = list(report.TIME_SERIES)
@@ -157,11 +157,11 @@ def levers() -> list[Param]:
 
 def outcome_choices() -> list[str]:
     """Outcomes a user can pick for the figures: those with display metadata."""
-    return list(results.OUTCOMES)
+    return list(OUTCOMES)
 
 
 def outcome_label(key: str) -> str:
-    return results.outcome_info(key).label
+    return outcome_info(key).label
 
 
 def default_outcomes() -> list[str]:
@@ -379,7 +379,7 @@ def side_by_side(analysis: Analysis) -> list[Row]:
     d = analysis.tables["differences"]
     rows = []
     for o in analysis.outcomes:
-        info = results.outcome_info(o)
+        info = outcome_info(o)
         so = s[s["outcome"] == o].set_index("arm")
         do = d[(d["outcome"] == o) & (d["arm"] == arm)]
         if base not in so.index or arm not in so.index:
@@ -453,7 +453,7 @@ def step_model_class():
     class SteppedHealthSystem(HealthSystem):
         def step(self) -> None:
             super().step()
-            self.running = self.year < self.cfg.years
+            self.running = self.year < self.horizon
 
     return SteppedHealthSystem
 
@@ -470,13 +470,14 @@ def step_parameters(setup: Setup) -> dict:
 
 def step_state(model) -> dict:
     """The tables of a step model so far: years, municipalities (this year), projects."""
-    years = model.years_table()
-    munis = model.municipalities_table()
+    tables = model.tables()
+    years = tables["years"]
+    munis = tables["municipalities"]
     munis = munis[munis["year"] == model.year].assign(run_id=0, arm="this run")
-    projects = model.projects_table().assign(arm="this run")
+    projects = tables["projects"].assign(arm="this run")
     runs = pd.DataFrame({"run_id": [0], "arm": ["this run"], "status": ["ok"]})
     return {"years": years.assign(run_id=0, arm="this run"), "municipalities": munis,
-            "projects": projects, "runs": runs, "year": model.year, "final": model.cfg.years}
+            "projects": projects, "runs": runs, "year": model.year, "final": model.horizon}
 
 
 def step_map_figure(state: dict, title: str):

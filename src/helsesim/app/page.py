@@ -324,7 +324,7 @@ def StepMode(setup: adapter.Setup):
     with solara.Row(style={"align-items": "center"}):
         ModelController(model, model_parameters=params, play_interval=play_interval,
                         render_interval=render_interval, use_threads=use_threads)
-        solara.HTML(tag="b", unsafe_innerHTML=f"Year {m.year} of {m.cfg.years}",
+        solara.HTML(tag="b", unsafe_innerHTML=f"Year {m.year} of {m.horizon}",
                     classes=["helsesim-step-year"])
     state = adapter.step_state(m)
     with solara.Columns([4, 5]):
