@@ -18,7 +18,8 @@ PROFESSIONS = ("nurse", "doctor", "health_worker")
 
 
 def logistic(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    # exp overflows beyond 709; the chance is 0 to double precision long before
+    return 1.0 / (1.0 + math.exp(min(-x, 700.0)))
 
 
 def weighted_index(rng, weights) -> int:

@@ -25,6 +25,7 @@ import logging
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -43,8 +44,16 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from helsesim import preflight, results
-from helsesim.config import ConfigError, SimConfig, validate
+from helsesim import api, preflight, results
+from helsesim.config import (
+    MAX_SEED,
+    ConfigError,
+    SimConfig,
+    check_fields,
+    schema,
+    unknown_keys,
+    validate,
+)
 from helsesim.data import DataError
 from helsesim.hydra_schema import HelsesimConfig, register_configs
 
@@ -52,8 +61,10 @@ log = logging.getLogger(__name__)
 
 #: The Hydra configuration folder of a source checkout (``pip install -e .``).
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-#: Where the runs of a job go (``experiment.backend``).
-BACKENDS = ("local", "ray")
+#: Most runs in one job: a plan of a million runs takes about 0.3 GB and 3 s to make.
+MAX_RUNS = 1_000_000
+#: What ``experiment.name`` may be: a plain folder name under results/.
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 # --- configuration --------------------------------------------------------------------------------
@@ -76,7 +87,12 @@ def compose_config(overrides: list[str] | tuple[str, ...] = (), config_name: str
 
 
 def to_schema(cfg: DictConfig | HelsesimConfig) -> HelsesimConfig:
-    """The typed configuration object of a composed DictConfig (a copy)."""
+    """The typed configuration object of a composed DictConfig (a copy).
+
+    Raises:
+        ConfigError: a key that the schema does not have (added with ``+``), named with the
+            keys allowed where it was added.
+    """
     if isinstance(cfg, HelsesimConfig):
         return copy.deepcopy(cfg)
     if isinstance(cfg, DictConfig):
@@ -84,6 +100,15 @@ def to_schema(cfg: DictConfig | HelsesimConfig) -> HelsesimConfig:
         if "hydra" in cfg:
             with _writable(cfg):
                 del cfg["hydra"]
+        unknown = unknown_keys(cfg, HelsesimConfig)
+        if unknown:
+            *group, key = unknown[0].split(".")
+            where = schema(HelsesimConfig)
+            for part in group:
+                where = where[part]
+            scope = f"in {'.'.join(group)}" if group else "at the top"
+            raise ConfigError(f"{unknown[0]}: not a parameter of helsesim (added with +?); "
+                              f"allowed {scope}: {', '.join(where.keys())}")
         obj = OmegaConf.to_object(cfg)
         if not isinstance(obj, HelsesimConfig):
             raise ConfigError("the configuration was not composed from helsesim's schema "
@@ -128,7 +153,7 @@ def restrict_to_design(cfg: DictConfig, task_overrides: list[str]) -> bool:
 
 # --- the plan: arms x seeds -------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunSpec:
     """One run of the experiment.
 
@@ -221,9 +246,7 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     h = to_schema(cfg)
     exp = h.experiment
     preflight.check_data()
-    if exp.backend not in BACKENDS:
-        raise ConfigError(f"experiment.backend: got {exp.backend!r}; allowed: "
-                          f"{', '.join(BACKENDS)}")
+    check_fields(exp, "experiment.", HelsesimConfig)  # types, bounds, choices
     methods = ("auto", *multiprocessing.get_all_start_methods())
     if exp.start_method not in methods:
         raise ConfigError(f"experiment.start_method: got {exp.start_method!r}; allowed on this "
@@ -231,11 +254,16 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     if exp.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise ConfigError("experiment.backend=ray: Ray is not installed; install it with "
                           "pip install 'helsesim[ray]'")
-    if exp.n_seeds < 1:
-        raise ConfigError(f"experiment.n_seeds: got {exp.n_seeds}; allowed: >= 1")
-    if exp.n_jobs == 0 or exp.n_jobs < -1:
+    if exp.n_jobs == 0:
         raise ConfigError(f"experiment.n_jobs: got {exp.n_jobs}; allowed: -1 (all cores) or a "
                           "number of processes >= 1")
+    if not RUN_NAME.fullmatch(exp.name) or ".." in exp.name:
+        raise ConfigError(f"experiment.name: got {exp.name!r}; allowed: a plain folder name "
+                          "(letters, digits, '_', '-', '.'; no '/' or '..'): results go to "
+                          "results/<name>/")
+    if h.seed + exp.n_seeds - 1 > MAX_SEED:
+        raise ConfigError(f"seed: got {h.seed} with experiment.n_seeds={exp.n_seeds}; allowed: "
+                          f"seed + n_seeds - 1 <= 2**63 - 1 (seeds are 64-bit integers)")
     base = sim_config(h)
     validate(copy.deepcopy(base))  # an error in the job's own configuration names no arm
     changes = _arm_changes(exp)
@@ -261,6 +289,22 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     elif baseline not in arms:
         raise ConfigError(f"experiment.baseline: got {baseline!r}; allowed: {', '.join(arms)}")
     arms = [baseline] + [a for a in arms if a != baseline]
+    n_runs = len(arms) * exp.n_seeds
+    if n_runs > MAX_RUNS:
+        raise ConfigError(f"experiment.n_seeds: {len(arms)} arms x {exp.n_seeds:,} seeds = "
+                          f"{n_runs:,} runs; allowed: at most {MAX_RUNS:,} runs in one job "
+                          "(split the sweep into jobs with other seeds)")
+    known = api.summary_keys()
+    unknown = [o for o in exp.outcomes if o not in known]
+    if unknown:
+        raise ConfigError(f"experiment.outcomes: unknown {unknown}; allowed: the keys of "
+                          f"Result.summary: {', '.join(sorted(known))}")
+    for arm, arm_cfg in arm_configs.items():
+        try:
+            api.check_computable(dataclasses.replace(arm_cfg, seed=h.seed))
+        except ConfigError as e:
+            raise ConfigError(f"{e}" if len(arm_configs) == 1 else
+                              f"experiment arm {arm!r}: {e}") from None
     seeds = [h.seed + i for i in range(exp.n_seeds)]
     runs = []
     for arm in arms:
@@ -402,8 +446,6 @@ class RunHooks:
 def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
     """Run one configuration; a failure is recorded as data (status, traceback), so one bad
     run does not end the other runs of a sweep."""
-    from helsesim import api
-
     ids = _agent_ids()
     before = set(ids)
     cfg = spec.config
@@ -681,10 +723,6 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
     if len(failed):
         log.error("%s; the first:\n%s", failure_message(len(failed), len(runs)),
                   failed["error"].iloc[0])
-    unknown = [o for o in plan.outcomes if o not in runs]
-    if unknown:
-        raise ConfigError(f"experiment.outcomes: unknown {unknown}; allowed: the keys of "
-                          "Result.summary, e.g. gini_benefit_per_capita, vacancy_rate")
     summary = results.summarise(runs, plan.outcomes, plan.arms)
     differences = results.paired_differences(runs, plan.outcomes, plan.arms, plan.baseline)
     results.write_tables(out, {"summary": summary, "differences": differences})
