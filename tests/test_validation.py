@@ -288,7 +288,7 @@ def test_validate_converts_a_direct_edit_or_names_it():
 
 
 def _extremes():
-    for path, f, default in _numeric_fields():
+    for path, _field, _default in _numeric_fields():
         if path.startswith("experiment.") or path in ("seed", "years"):
             continue
         for bound in ("lo", "hi"):

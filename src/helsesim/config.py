@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, Node, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
@@ -290,7 +290,8 @@ class ProjectParams:
     quality_support: float = p(0.5, "score", "seed 001: coordinator as catalyst",
                                "Effect of coordinator support on proposal quality.", lo=0.0,
                                hi=100.0)
-    quality_noise: float = p(0.3, "score", "assumption", "Spread of proposal quality.", lo=0.0, hi=100.0)
+    quality_noise: float = p(0.3, "score", "assumption", "Spread of proposal quality.", lo=0.0,
+                             hi=100.0)
     trust_quality: float = p(0.5, "score", "seed 000: trusts have the greatest resources",
                              "Quality of a trust proposal beyond its capacity term.",
                              lo=-100.0, hi=100.0)
@@ -331,7 +332,8 @@ class BoardParams:
     n_regions: int = p(3, "groups", "seed 004: Lofoten, Vesterålen, Salten in Nordland",
                        "Regional groups of the other municipalities, each with one "
                        "representative (the largest).", lo=1, hi=50)
-    score_quality: float = p(1.0, "score", "brief §4", "Weight of proposal quality.", lo=-100.0, hi=100.0)
+    score_quality: float = p(1.0, "score", "brief §4", "Weight of proposal quality.", lo=-100.0,
+                             hi=100.0)
     score_priority: float = p(0.6, "score", "regjeringen.no 2024: national priorities",
                               "Weight of fit with national priorities.", lo=-100.0, hi=100.0)
     score_breadth: float = p(0.5, "score", "seed 000: benefit several municipalities",
@@ -365,7 +367,8 @@ class ParticipationParams:
     apply_experience: float = p(0.3, "logit per project", "seed 002 M16 (Matthew effect)",
                                 "Effect of experience (capped at 5) on taking part.",
                                 lo=-100.0, hi=100.0)
-    apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).", lo=-100.0, hi=100.0)
+    apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).", lo=-100.0,
+                           hi=100.0)
     apply_cost: float = p(0.6, "logit", "seed 002 M30: cost of applying",
                           "Cost of applying, divided by capacity.", lo=0.0, hi=100.0)
     join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
@@ -490,7 +493,7 @@ def schema(cls: type = SimConfig) -> DictConfig:
     return node
 
 
-def _schema_node(path: str, cls: type = SimConfig):
+def schema_node(path: str, cls: type = SimConfig):
     """The schema node at a dotted path; ConfigError naming the allowed keys if there is none."""
     node, where = schema(cls), ""
     for part in path.split("."):
@@ -527,7 +530,7 @@ def convert(path: str, value: Any, cls: type = SimConfig) -> Any:
     Raises:
         ConfigError: an unknown parameter, or a value of the wrong type (one line).
     """
-    node = _schema_node(path, cls)
+    node = schema_node(path, cls)
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         value = value.item()  # numpy scalars become Python numbers
     if isinstance(node, DictConfig) and _free_mapping(node):
@@ -545,10 +548,18 @@ def convert(path: str, value: Any, cls: type = SimConfig) -> Any:
             return OmegaConf.to_object(converted)
         return node.validate_and_convert(value)
     except OmegaConfBaseException:
-        meta = _field(path, cls).metadata
-        bounds = _range(meta)
         raise ConfigError(f"{path}: got {value!r} ({type(value).__name__}); allowed: "
-                          f"{_kind(node)}{',' if bounds else ''}{bounds}") from None
+                          f"{allowed(path, cls)}") from None
+
+
+def allowed(path: str, cls: type = SimConfig) -> str:
+    """What the parameter at ``path`` accepts, in words: its type and bounds or choices."""
+    node = schema_node(path, cls)
+    meta = _field(path, cls).metadata
+    if meta.get("choices"):
+        return ", ".join(meta["choices"])
+    bounds = _range(meta)
+    return f"{_kind(node)}{',' if bounds else ''}{bounds}"
 
 
 def _field(path: str, cls: type = SimConfig) -> dataclasses.Field:
@@ -563,7 +574,7 @@ def _field(path: str, cls: type = SimConfig) -> dataclasses.Field:
 def unknown_keys(cfg: DictConfig, cls: type, prefix: str = "") -> list[str]:
     """Dotted paths of the keys of a composed configuration that its schema does not have
     (Hydra lets ``+levers.compensaton=0.9`` add one; it would be silently ignored)."""
-    node = schema(cls) if not prefix else _schema_node(prefix[:-1], cls)
+    node = schema(cls) if not prefix else schema_node(prefix[:-1], cls)
     out = []
     for key in cfg:
         if key not in node:
