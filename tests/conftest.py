@@ -1,6 +1,7 @@
 """Shared test setup: a headless matplotlib backend, a Hydra compose helper and the console
 scripts run as a user would."""
 
+import json
 import os
 import subprocess
 import sys
@@ -28,12 +29,18 @@ def script(name: str) -> list[str]:
 
 
 def run_cli(args: list[str], cwd: Path, name: str = "helsesim", env: dict | None = None,
-            status: int = 0) -> subprocess.CompletedProcess:
-    """Run a console script; require its exit status."""
-    res = subprocess.run([*script(name), *args], cwd=cwd, env=env or CLI_ENV,
-                         capture_output=True, text=True, timeout=300)
+            status: int = 0, faults: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a console script; require its exit status. ``faults`` runs ``helsesim`` through
+    the test driver (tests/cli_driver.py), which patches them in first."""
+    res = subprocess.run([*(driver(faults) if faults else script(name)), *args], cwd=cwd,
+                         env=env or CLI_ENV, capture_output=True, text=True, timeout=300)
     assert res.returncode == status, res.stdout + res.stderr
     return res
+
+
+def driver(faults: dict) -> list[str]:
+    """The command that runs ``helsesim`` with faults injected (tests/cli_driver.py)."""
+    return [sys.executable, str(Path(__file__).parent / "cli_driver.py"), json.dumps(faults)]
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from conftest import BIN, CLI_ENV, run_cli, script
+from faults import KillWorkerOnce
 
 from helsesim import results
 from helsesim.experiment import (
-    FAIL_RUNS_ENV,
     make_chunks,
     plan_experiment,
     restrict_to_design,
@@ -84,9 +84,9 @@ def test_a_killed_sweep_resumes_to_the_same_tables(tmp_path, compose):
 
 def test_failed_runs_are_counted_in_the_exit_status(tmp_path):
     job = tmp_path / "job"
-    env = {**CLI_ENV, FAIL_RUNS_ENV: "1,6"}
     res = run_cli([*SMALL, "experiment.n_seeds=2", "experiment.n_jobs=2",
-                   f"hydra.run.dir={job}"], cwd=tmp_path, env=env, status=1)
+                   f"hydra.run.dir={job}"], cwd=tmp_path, faults={"fail_runs": [1, 6]},
+                  status=1)
     out = res.stdout + res.stderr
     assert f"2 of 10 runs failed; see the status and error columns of {job}/runs.parquet" in out
     runs = read(job, "runs")
@@ -99,10 +99,9 @@ def test_failed_runs_are_counted_in_the_exit_status(tmp_path):
 
 def test_a_failed_run_in_a_multirun_fails_the_sweep_after_every_job(tmp_path):
     sweep = tmp_path / "sweep"
-    env = {**CLI_ENV, FAIL_RUNS_ENV: "0"}
     res = run_cli(["-m", "levers.compensation=0,1", "allocation=open_call", *SMALL,
                    "experiment.n_seeds=2", "experiment.n_jobs=1", f"hydra.sweep.dir={sweep}"],
-                  cwd=tmp_path, env=env, status=1)
+                  cwd=tmp_path, faults={"fail_runs": [0]}, status=1)
     assert "2 of 4 runs failed" in res.stdout + res.stderr
     assert len(read(sweep, "runs")) == 4  # both jobs ran and were gathered
 
@@ -200,13 +199,12 @@ def test_joblib_launcher_runs_jobs_in_parallel_and_a_rerun_resumes(tmp_path, com
     pd.testing.assert_frame_equal(read(sweep, "runs"), gathered)
 
 
-def test_worker_death_restarts_the_pool(tmp_path, compose, monkeypatch):
+def test_worker_death_restarts_the_pool(tmp_path, compose):
     """A worker killed mid-sweep (as by the out-of-memory killer): its chunks are rerun in a
     new pool and the sweep finishes with every run."""
     marker = tmp_path / "killed"
-    monkeypatch.setenv("HELSESIM_TEST_KILL_ONCE", str(marker))
     args = [*SMALL, "experiment.n_seeds=4", "experiment.n_jobs=2", "experiment.chunk_size=1"]
-    res = run_experiment(compose(args), tmp_path / "job")
+    res = run_experiment(compose(args), tmp_path / "job", before_run=KillWorkerOnce(str(marker)))
     assert marker.exists()
     assert res.tables["runs"]["run_id"].tolist() == list(range(20))
     assert (res.tables["runs"]["status"] == "ok").all()

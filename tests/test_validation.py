@@ -21,13 +21,16 @@ BAD = {
                                                   "per_capita", "allowed"]),
     "unknown design by path": ({"allocation.design": "lotto"}, ["allocation.design",
                                                                 "governance_led"]),
-    "negative budget": (dict(budget=-1.0), ["budget", ">= 0"]),
-    "negative budget int": (dict(budget=-5), ["budget", ">= 0"]),
-    "NaN budget": (dict(budget=float("nan")), ["budget", "NaN", ">= 0"]),
+    "negative budget": (dict(budget=-1.0), ["budget", "from 0.0"]),
+    "negative budget int": (dict(budget=-5), ["budget", "from 0.0"]),
+    "NaN budget": (dict(budget=float("nan")), ["budget", "NaN", "from 0.0"]),
     "infinite budget": (dict(budget=float("inf")), ["budget", "finite"]),
-    "string budget": (dict(budget="7e6"), ["budget", "float"]),
+    "huge budget": (dict(budget=1e308), ["scenario.budget", "1e+308", "to 1e+12"]),
+    "text budget": (dict(budget="lots"), ["budget", "'lots'", "float"]),
     "bool budget": (dict(budget=True), ["budget", "float"]),
-    "negative national budget": (dict(national_budget=-1e6), ["national_budget", ">= 0"]),
+    "negative national budget": (dict(national_budget=-1e6), ["national_budget", "from 0.0"]),
+    "huge transfer cost": (dict(transfer_cost_per_capita=1e308),
+                           ["params.trust.transfer_cost_per_capita", "to 1e+06"]),
     "NaN national budget": (dict(national_budget=float("nan")), ["national_budget", "NaN"]),
     "stream_share above 1": (dict(stream_share=1.5), ["stream_share", "1.5", "0.0", "1.0"]),
     "stream_share below 0": (dict(stream_share=-0.01), ["stream_share", "0.0", "1.0"]),
@@ -41,12 +44,13 @@ BAD = {
     "years zero": (dict(years=0), ["years", "from 1 to 1000"]),
     "years float": (dict(years=2.0), ["years", "int"]),
     "seed float": (dict(seed=1.5), ["seed", "1.5", "int"]),
-    "seed negative": (dict(seed=-1), ["seed", ">= 0"]),
+    "seed negative": (dict(seed=-1), ["seed", "from 0"]),
+    "seed beyond 64 bits": (dict(seed=99999999999999999999999), ["seed", "2**63 - 1"]),
     "seed bool": (dict(seed=True), ["seed", "int"]),
-    "scenario not text": (dict(scenario=5), ["scenario", "str"]),
+    "scenario not a name": (dict(scenario=5), ["scenario.name", "'5'", "nordland"]),
     "community key": (dict(community_key="by_area"), ["community_key", "per_capita", "equal",
                                                       "need_weighted"]),
-    "equal_votes not bool": (dict(equal_votes="yes"), ["equal_votes", "bool"]),
+    "equal_votes not bool": (dict(equal_votes="maybe"), ["equal_votes", "bool"]),
     "n_municipalities zero": (dict(scenario="synthetic", n_municipalities=0),
                               ["n_municipalities", "from 1 to 100000"]),
     "allocation wrong type": (dict(allocation=3), ["allocation", "design name", "mapping"]),
@@ -60,14 +64,16 @@ BAD = {
                                                               "large_threshold"]),
     "duration weights too short": (dict(duration_weights=[0.5, 0.5]), ["duration_weights",
                                                                        "three"]),
-    "duration weights negative": (dict(duration_weights=[-1, 1, 1]), ["duration_weights",
-                                                                      "non-negative"]),
+    "duration weights negative": (dict(duration_weights=[-1, 1, 1]),
+                                  ["duration_weights[0]", "-1", "each from 0.0"]),
+    "duration weights infinite": (dict(duration_weights=[1, float("inf"), 1]),
+                                  ["duration_weights[1]", "finite"]),
     "duration weights zero": (dict(duration_weights=[0, 0, 0]), ["duration_weights",
                                                                  "positive sum"]),
-    "duration weights NaN": (dict(duration_weights=[float("nan"), 1, 1]), ["duration_weights",
-                                                                           "three"]),
+    "duration weights NaN": (dict(duration_weights=[float("nan"), 1, 1]),
+                             ["duration_weights[0]", "NaN"]),
     "duration weights text": (dict(duration_weights=["a", 1, 1]), ["duration_weights",
-                                                                   "three"]),
+                                                                   "list of numbers"]),
     "duration weights not a list": (dict(duration_weights=3), ["duration_weights", "list"]),
 }
 
@@ -196,3 +202,150 @@ def test_defaults_are_valid_and_finite():
         v = row["default"]
         if isinstance(v, float):
             assert math.isfinite(v), row["path"]
+
+
+# -- one configuration engine: Hydra's structured schema -------------------------------------------
+
+def _numeric_fields():
+    """(path, field, default) of every numeric parameter: numbers and lists of numbers."""
+    from helsesim.config import _walk
+    from helsesim.hydra_schema import ExperimentConfig
+
+    leaves = [*_walk(SimConfig()), *_walk(ExperimentConfig(), "experiment.")]
+    for path, f, owner in leaves:
+        v = getattr(owner, f.name)
+        numbers = v if isinstance(v, list) else [v]
+        if path == "scenario.budget" or (numbers and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers)):
+            yield path, f, v
+
+
+def test_every_numeric_parameter_has_finite_bounds():
+    """A validity limit on both sides of every number (1e308 gave NaN outcomes or numpy
+    errors); the bounds hold the default."""
+    missing = []
+    for path, f, default in _numeric_fields():
+        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+            missing.append(path)
+            continue
+        assert lo < hi, path
+        for x in default if isinstance(default, list) else [default]:
+            assert x is None or lo <= x <= hi, path
+    assert not missing, f"numeric parameters without both bounds: {missing}"
+
+
+# (value as simulate() gets it, the same value as typed on Hydra's command line)
+SAME_VALUES = {
+    "scenario.budget": [("7e6", "'7e6'"), (True, "true"), ("lots", "lots"), (None, "null")],
+    "years": [(2.0, "2.0"), ("ten", "ten"), ("3", "'3'")],
+    "seed": [(1.5, "1.5"), (7, "7")],
+    "levers.equal_votes": [("yes", "yes"), ("maybe", "maybe"), (1, "1")],
+    "params.project.duration_weights": [([1, "2", 3], "[1,'2',3]"), (["a", 1, 1], "[a,1,1]"),
+                                        (3, "3")],
+}
+
+
+@pytest.mark.parametrize("path", list(SAME_VALUES))
+def test_simulate_and_hydra_accept_and_convert_the_same_values(compose, path):
+    """One engine: what `helsesim key=value` accepts (and how it converts it), simulate()
+    accepts the same way; what it refuses, simulate() refuses."""
+    from hydra.errors import ConfigCompositionException
+
+    from helsesim.experiment import sim_config, to_schema
+
+    for value, typed in SAME_VALUES[path]:
+        try:
+            by_hydra = getattr_path(sim_config(to_schema(compose([f"{path}={typed}"]))), path)
+        except ConfigCompositionException:
+            by_hydra = "refused"
+        try:
+            by_simulate = getattr_path(helsesim.build_config(**{path: value}), path)
+        except ConfigError:
+            by_simulate = "refused"
+        assert by_simulate == by_hydra and type(by_simulate) is type(by_hydra), (value, typed)
+
+
+def getattr_path(obj, path: str):
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def test_values_are_converted_as_hydra_converts_them():
+    cfg = helsesim.build_config(budget="7e6", equal_votes="yes", duration_weights=[1, "2", 3])
+    assert cfg.scenario.budget == 7e6 and cfg.levers.equal_votes is True
+    assert cfg.params.project.duration_weights == [1.0, 2.0, 3.0]
+
+
+def test_validate_converts_a_direct_edit_or_names_it():
+    cfg = SimConfig()
+    cfg.levers.equal_votes = "no"
+    assert validate(cfg).levers.equal_votes is False
+    cfg.years = "ten"
+    with pytest.raises(ConfigError, match=r"years: got 'ten' \(str\); allowed: an integer"):
+        validate(cfg)
+
+
+def _extremes():
+    for path, _field, _default in _numeric_fields():
+        if path.startswith("experiment.") or path in ("seed", "years"):
+            continue
+        for bound in ("lo", "hi"):
+            if path == "scenario.n_municipalities" and bound == "hi":
+                continue  # 100,000 municipalities take 85 s; checked by hand: finite
+            yield pytest.param(path, bound, id=f"{path}={bound}")
+
+
+@pytest.mark.parametrize("path,bound", list(_extremes()))
+def test_every_parameter_at_its_bound_runs_to_finite_outcomes(path, bound):
+    """The bounds are limits the model can compute: each parameter alone at its bound runs
+    and every outcome is finite or NaN (undefined), never infinite."""
+    from helsesim.config import _field
+
+    x = _field(path).metadata[bound]
+    if path == "params.project.duration_weights":
+        x = [x, x, x] if x > 0 else [0.0, 0.0, 1.0]
+    extra = {}  # the thresholds must stay in order (a rule between them, tested above)
+    if path == "params.municipality.small_threshold" and bound == "hi":
+        x, extra = x - 1, {"large_threshold": x}
+    if path == "params.municipality.large_threshold" and bound == "lo":
+        x, extra = x + 1, {"small_threshold": x}
+    scenario = "synthetic" if path.startswith("scenario.") else "nordland"
+    res = helsesim.simulate(scenario=scenario, years=3, **{path: x}, **extra)
+    assert not [k for k, v in res.summary.items() if isinstance(v, float) and math.isinf(v)]
+    for name in ("years", "municipalities", "communities", "projects"):
+        numbers = getattr(res, name).select_dtypes("number").to_numpy(float)
+        assert not np.isinf(numbers).any(), name
+
+
+# -- horizons the model can compute -------------------------------------------------------------
+
+def test_a_horizon_beyond_the_labour_markets_limit_is_refused_before_the_first_year(
+        monkeypatch):
+    """Positions compound with need_growth; numpy's hypergeometric draws take fewer than 1e9
+    job seekers. The refused horizon is below the real breaking point: without the check the
+    run fails inside numpy some years later; at the allowed limit it runs."""
+    from helsesim import api
+
+    with pytest.raises(ConfigError, match=r"years: got 1000; allowed here: <= (\d+)") as e:
+        helsesim.simulate(scenario="norway", years=1000)
+    assert "need_growth=0.015" in str(e.value)
+    with pytest.raises(ConfigError, match=r"allowed here: <= 31\b"):
+        helsesim.simulate(need_growth=0.5, years=32)
+    res = helsesim.simulate(need_growth=0.5, years=31)
+    assert math.isfinite(res.summary["vacancy_rate"])
+    monkeypatch.setattr(api, "check_horizon", lambda model, cfg: None)
+    with pytest.raises(ValueError, match="ngood and nbad must be less than 1000000000"):
+        helsesim.simulate(need_growth=0.5, years=45)
+
+
+def test_an_infinite_outcome_is_refused_not_returned(monkeypatch):
+    """The safety net behind the bounds: a run whose outcomes overflow raises."""
+    from helsesim import api, outcomes
+
+    real = outcomes.summary
+    monkeypatch.setattr(outcomes, "summary",
+                        lambda *a: {**real(*a), "task_shift_cost": float("inf")})
+    with pytest.raises(api.NonFiniteOutput, match="task_shift_cost"):
+        helsesim.simulate(years=2)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import copy
+import functools
+import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from helsesim.config import ConfigError, SimConfig, apply_overrides, validate
@@ -35,7 +37,7 @@ def build_config(scenario: str | dict | None = None, allocation=None, seed: int 
                  years: int | None = None, config: SimConfig | None = None,
                  **overrides) -> SimConfig:
     """A validated config from keyword arguments (see :func:`simulate`)."""
-    cfg = copy.deepcopy(config) if config is not None else SimConfig()
+    cfg = config if config is not None else SimConfig()
     if not isinstance(cfg, SimConfig):
         raise ConfigError(f"config: expected a SimConfig, got {type(cfg).__name__}")
     direct = {}
@@ -54,23 +56,120 @@ def build_config(scenario: str | dict | None = None, allocation=None, seed: int 
         direct["seed"] = seed
     if years is not None:
         direct["years"] = years
-    apply_overrides(cfg, {**direct, **overrides})
-    return validate(cfg)
+    return validate(apply_overrides(cfg, {**direct, **overrides}))
 
 
 def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
     """Run one validated configuration; its tables as columns (``{table: {column: values}}``,
-    no data frames: what a sweep stores) and its summary."""
+    no data frames: what a sweep stores) and its summary.
+
+    Raises:
+        ConfigError: the horizon is beyond what the model can compute (before the first year).
+        NonFiniteOutput: an outcome came out infinite (a safety net behind the bounds).
+    """
     from helsesim.model import HealthSystem  # mesa is imported only when a model runs
     from helsesim.outcomes import summary
 
     model = HealthSystem(cfg)
     try:
+        check_horizon(model, cfg)
         model.run()
         tables = model.table_columns()
-        return tables, summary(tables)
+        result = summary(tables)
     finally:
         _release(model)
+    check_finite(tables, result)
+    return tables, result
+
+
+#: numpy's hypergeometric draws (the labour market: who of the job seekers is hired) take
+#: fewer than 10**9 job seekers of one community and profession.
+MAX_LABOUR_POOL = 10**9
+
+
+def check_horizon(model, cfg: SimConfig) -> None:
+    """Refuse, before the first year, a horizon the model cannot compute.
+
+    Positions grow by ``need_growth`` every year (a task transfer moves positions within a
+    community, never adds any). The job seekers of one community and profession are at most
+    its staff (no more than its rounded positions) plus the year's entrants (Poisson, mean
+    ``inflow_rate`` x positions; bounded here at 10 standard deviations), and must stay below
+    :data:`MAX_LABOUR_POOL`.
+
+    Raises:
+        ConfigError: naming ``years`` and the most years this scenario allows.
+    """
+    lp = cfg.params.labour
+    growth = max(1.0, 1.0 + lp.need_growth)
+    workforce = model.workforce
+    blocks = np.append(workforce.starts, len(workforce.employers))
+    largest, where = 0.0, ""
+    for key, start, end in zip(model.boards, blocks[:-1], blocks[1:], strict=True):
+        per_profession = workforce.positions[start:end].sum(axis=0)
+        if per_profession.max() > largest:
+            largest, where = float(per_profession.max()), key
+    n_employers = int(np.diff(blocks).max())
+
+    def pool(years: int) -> float:
+        positions = largest * growth**years
+        entrants = lp.inflow_rate * positions
+        return positions + n_employers + entrants + 10 * math.sqrt(entrants) + 10
+
+    if pool(cfg.years) < MAX_LABOUR_POOL:
+        return
+    if pool(0) >= MAX_LABOUR_POOL:
+        raise ConfigError(f"scenario: the largest labour pool ({where}: {largest:,.0f} "
+                          f"positions of one profession) is beyond what the model can compute "
+                          f"(job seekers of one community and profession must stay below "
+                          f"{MAX_LABOUR_POOL:.0e}, numpy's limit for the labour market's draws)")
+    most = math.floor(math.log((MAX_LABOUR_POOL - n_employers - 10 * math.sqrt(
+        MAX_LABOUR_POOL) - 10) / (largest * (1 + lp.inflow_rate))) / math.log(growth))
+    while most > 0 and pool(most) >= MAX_LABOUR_POOL:
+        most -= 1
+    raise ConfigError(f"years: got {cfg.years}; allowed here: <= {most}: positions grow by "
+                      f"need_growth={lp.need_growth} a year, and by then the job seekers of one "
+                      f"community and profession ({where}: {largest:,.0f} positions at the "
+                      f"start) would pass {MAX_LABOUR_POOL:.0e}, numpy's limit for the labour "
+                      "market's draws")
+
+
+def check_computable(cfg: SimConfig) -> None:
+    """:func:`check_horizon` for a validated configuration (builds the model, runs no year)."""
+    from helsesim.model import HealthSystem
+
+    model = HealthSystem(cfg)
+    try:
+        check_horizon(model, cfg)
+    finally:
+        _release(model)
+
+
+def summary_keys() -> frozenset[str]:
+    """The keys of ``Result.summary`` (the outcome registry's summary keys)."""
+    from helsesim.outcomes import SUMMARY_KEYS
+
+    return frozenset(SUMMARY_KEYS)
+
+
+class NonFiniteOutput(ValueError):
+    """A run produced an infinite value: a combination of extreme parameters overflowed."""
+
+
+def check_finite(tables: dict[str, dict], summary: dict) -> None:
+    """Raise NonFiniteOutput if an outcome or a number in a table is infinite (NaN is allowed:
+    it marks an undefined outcome, e.g. the vacancy rate of a size class with no members)."""
+    bad = [k for k, v in summary.items() if isinstance(v, float) and math.isinf(v)]
+    for name, columns in tables.items():
+        for column, values in columns.items():
+            arr = values if isinstance(values, np.ndarray) else None
+            if arr is None and len(values) and isinstance(values[0], float):
+                arr = np.asarray(values, dtype=float)
+            if arr is not None and arr.dtype.kind == "f" and np.isinf(arr).any():
+                bad.append(f"{name}.{column}")
+    if bad:
+        raise NonFiniteOutput(f"the run produced infinite values ({', '.join(bad[:5])}); a "
+                              "combination of extreme parameters overflowed: bring them "
+                              "closer to their defaults")
 
 
 def run_config(cfg: SimConfig) -> Result:

@@ -11,13 +11,21 @@ unambiguous; the same parameter is ``levers.compensation`` in Hydra.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
+
 SCENARIOS_SPECIAL = ("norway", "synthetic")
 COMMUNITY_KEYS = ("per_capita", "equal", "need_weighted")
+#: The largest seed: seeds are stored as 64-bit signed integers in the result tables.
+MAX_SEED = 2**63 - 1
 
 
 class ConfigError(ValueError):
@@ -53,10 +61,10 @@ class ScenarioConfig:
     budget: float | None = p(None, "NOK/yr", "regjeringen.no 2024: RS grant 280 MNOK nationally",
                              "Yearly RS grant: for one community its own grant, for `norway` the "
                              "national total. Empty: the community's per-capita share of "
-                             "`national_budget`.", lo=0.0, allow_none=True)
+                             "`national_budget`.", lo=0.0, allow_none=True, hi=1e12)
     national_budget: float = p(280e6, "NOK/yr", "regjeringen.no 2024 (anchors-domain §1.2)",
                                "National RS grant from which a community's default budget is "
-                               "derived by `community_key`.", lo=0.0)
+                               "derived by `community_key`.", lo=0.0, hi=1e12)
     community_key: str = p("per_capita", "-", "not public (anchors-domain §1.2): a lever",
                            "Key that splits the national grant between communities.",
                            choices=COMMUNITY_KEYS)
@@ -64,13 +72,13 @@ class ScenarioConfig:
                               lo=1, hi=100_000)
     synthetic_size_median: float = p(5322.0, "inhabitants", "computed: median of the 357 "
                                      "municipalities, 2024", "Median population in `synthetic`.",
-                                     lo=1.0)
+                                     lo=1.0, hi=1e6)
     synthetic_size_sigma: float = p(1.45, "log-sd", "computed: lognormal with Gini 0.70, the Gini "
                                     "of Norway's municipal populations", "Spread of population "
                                     "sizes in `synthetic` (heavy-tailed).", lo=0.0, hi=5.0)
     synthetic_area_km: float = p(300.0, "km", "design choice (Nordland spans ~300 km)",
                                  "Side of the square on which `synthetic` municipalities lie.",
-                                 lo=1.0)
+                                 lo=1.0, hi=1e4)
 
 
 # --- allocation design --------------------------------------------------------------------------
@@ -134,23 +142,23 @@ class LeverConfig:
 @dataclass
 class MunicipalityParams:
     small_threshold: int = p(5000, "inhabitants", "SSB definition; seed 002 (lines 3454-3456)",
-                             "Municipalities below this are small.", lo=1)
+                             "Municipalities below this are small.", lo=1, hi=10_000_000)
     large_threshold: int = p(20000, "inhabitants", "seed 002 size classes (lines 3454-3456)",
-                             "Municipalities at or above this are large.", lo=1)
+                             "Municipalities at or above this are large.", lo=1, hi=10_000_000)
     capacity_elasticity: float = p(0.6, "-", "brief §2: capacity grows less than proportionally",
                                    "Development capacity = (population/10,000)^elasticity.",
                                    lo=0.0, hi=1.0)
     anchoring_mean: float = p(0.55, "0-1", "seed 002 M7: anchoring the top success factor",
                               "Mean leadership anchoring (Beta-distributed).", lo=0.01, hi=0.99)
     anchoring_concentration: float = p(6.0, "-", "assumption", "Concentration (a+b) of the Beta "
-                                       "distribution of anchoring.", lo=0.1)
+                                       "distribution of anchoring.", lo=0.1, hi=1e4)
     initial_trust: float = p(0.8, "0-1", "seed 000: most municipalities report high trust",
                              "Mean trust in the health community at the start.", lo=0.0, hi=1.0)
     initial_trust_sd: float = p(0.08, "0-1", "assumption", "Spread of initial trust.", lo=0.0,
                                 hi=0.5)
     initial_experience: float = p(0.8, "projects", "seed 002 M16: experienced repeat "
                                   "participants", "Mean earlier projects of a municipality with "
-                                  "capacity 1 (Poisson, scaled by capacity).", lo=0.0)
+                                  "capacity 1 (Poisson, scaled by capacity).", lo=0.0, hi=100.0)
 
 
 @dataclass
@@ -158,26 +166,26 @@ class LabourParams:
     nurse_per_1000: float = p(9.0, "FTE/1000 inh.", "assumption: ~122,000 nurses employed "
                               "(Sykepleien 2023), about half in municipal services",
                               "Municipal nurse positions per 1,000 inhabitants at 10,000 "
-                              "inhabitants.", lo=0.0)
+                              "inhabitants.", lo=0.0, hi=1000.0)
     doctor_per_1000: float = p(1.1, "FTE/1000 inh.", "SSB 2018 via Nationen: 8-13 GPs per "
                                "10,000", "Municipal doctor positions per 1,000 inhabitants.",
-                               lo=0.0)
+                               lo=0.0, hi=1000.0)
     health_worker_per_1000: float = p(15.0, "FTE/1000 inh.", "assumption (order of magnitude)",
                                       "Municipal health-worker positions per 1,000 inhabitants.",
-                                      lo=0.0)
+                                      lo=0.0, hi=1000.0)
     staffing_elasticity: float = p(-0.156, "-", "computed: 13.2 GPs/10k in <2,000 vs ~8 in "
                                    ">=50,000 (SSB 2018)", "Elasticity of positions per "
                                    "inhabitant to population: small places need more per head.",
                                    lo=-1.0, hi=0.0)
     hospital_nurse_per_1000: float = p(8.0, "FTE/1000 inh.", "assumption (order of magnitude)",
                                        "Trust nurse positions per 1,000 inhabitants served.",
-                                       lo=0.0)
+                                       lo=0.0, hi=1000.0)
     hospital_doctor_per_1000: float = p(2.7, "FTE/1000 inh.", "assumption (order of magnitude)",
                                         "Trust doctor positions per 1,000 inhabitants served.",
-                                        lo=0.0)
+                                        lo=0.0, hi=1000.0)
     hospital_health_worker_per_1000: float = p(2.0, "FTE/1000 inh.", "assumption",
                                                "Trust health-worker positions per 1,000 "
-                                               "inhabitants served.", lo=0.0)
+                                               "inhabitants served.", lo=0.0, hi=1000.0)
     need_growth: float = p(0.015, "1/yr", "NOU 2023:4: 80+ grows by 250,000 in 20 years",
                            "Yearly growth of positions needed (ageing).", lo=-0.5, hi=0.5)
     initial_fill: float = p(0.95, "share", "NAV 2023: shortage of ~13,000 of >400,000",
@@ -194,60 +202,66 @@ class LabourParams:
                            lo=0.0, hi=1.0)
     retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
                                      "selection)", "How strongly attractiveness lowers quits.",
-                                     lo=0.0)
+                                     lo=0.0, hi=100.0)
     choice_sensitivity: float = p(0.7, "-", "assumption; calibrated with the two below so that "
                                   "vacancies are highest in small, remote places (P8)",
                                   "Logit sensitivity of job seekers to employers' "
-                                  "attractiveness.", lo=0.0)
+                                  "attractiveness.", lo=0.0, hi=100.0)
     size_attraction: float = p(0.15, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
                                "rural districts; value calibrated (P8)",
-                               "Attractiveness per log of population.", lo=0.0)
+                               "Attractiveness per log of population.", lo=0.0, hi=100.0)
     remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28; value "
                                   "calibrated (P8)",
-                                  "Attractiveness lost per 100 km from the hospital.", lo=0.0)
+                                  "Attractiveness lost per 100 km from the hospital.", lo=0.0,
+                                  hi=100.0)
     trust_attractiveness: float = p(0.5, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
-                                    "pool", "Attractiveness of the hospital as employer.")
+                                    "pool", "Attractiveness of the hospital as employer.",
+                                    lo=-100.0, hi=100.0)
 
 
 @dataclass
 class ProjectParams:
     weight_service_development: float = p(0.55, "weight", "seed 000: most projects develop "
                                           "services", "Propensity to propose service "
-                                          "development.", lo=0.0)
+                                          "development.", lo=0.0, hi=1e6)
     weight_competence: float = p(0.3, "weight", "seed 000/002", "Propensity to propose a "
-                                 "competence project.", lo=0.0)
+                                 "competence project.", lo=0.0, hi=1e6)
     weight_recruitment: float = p(0.07, "weight", "seed 000: <10 % of projects target "
                                   "recruitment (P1)", "Propensity to propose recruitment; "
-                                  "grows with the proposer's vacancy rate.", lo=0.0)
+                                  "grows with the proposer's vacancy rate.", lo=0.0, hi=1e6)
     vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
                             "How much a proposer's vacancy rate raises its recruitment "
-                            "propensity.", lo=0.0)
+                            "propensity.", lo=0.0, hi=1e6)
     base_budget: float = p(0.8e6, "NOK", "seed 000: sizes vary widely; assumption",
-                           "Budget of a project led by a capacity-1 municipality.", lo=0.0)
+                           "Budget of a project led by a capacity-1 municipality.", lo=0.0,
+                           hi=1e12)
     budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
                                  "projects", "Elasticity of a proposal's budget to its lead's "
                                  "capacity.", lo=0.0, hi=2.0)
     budget_per_partner: float = p(0.15, "share", "assumption", "Budget increase per partner.",
-                                  lo=0.0)
-    budget_sd: float = p(0.4, "log-sd", "assumption", "Spread of proposal budgets.", lo=0.0)
+                                  lo=0.0, hi=100.0)
+    budget_sd: float = p(0.4, "log-sd", "assumption", "Spread of proposal budgets.", lo=0.0,
+                         hi=10.0)
     duration_weights: list[float] = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
-                               "Distribution of project duration.")
+                                      "Distribution of project duration (each weight within the "
+                                      "bounds).", lo=0.0, hi=1e6)
     implement_intercept: float = p(-1.5, "logit", "seed 002: many end before implementation "
-                                   "(P7)", "Implementation chance at zero anchoring.")
+                                   "(P7)", "Implementation chance at zero anchoring.",
+                                   lo=-100.0, hi=100.0)
     implement_anchoring: float = p(3.0, "logit", "seed 002 M7: anchoring the top success factor",
-                                   "Effect of the parties' mean anchoring.")
+                                   "Effect of the parties' mean anchoring.", lo=-100.0, hi=100.0)
     implement_capacity: float = p(0.4, "logit per log", "seed 002 M13, M30",
-                                  "Effect of the lead's log capacity.")
+                                  "Effect of the lead's log capacity.", lo=-100.0, hi=100.0)
     coordination_cost: float = p(0.08, "logit per partner", "seed 003: coordination cost rises "
                                  "with partners (P9)", "Loss of implementation chance per "
-                                 "partner.", lo=0.0)
+                                 "partner.", lo=0.0, hi=100.0)
     survive_intercept: float = p(-3.0, "logit", "seed 002 M32: few survive the end of funding",
-                                 "Survival after funding at zero anchoring.")
+                                 "Survival after funding at zero anchoring.", lo=-100.0, hi=100.0)
     survive_anchoring: float = p(4.0, "logit", "seed 002 M7, M32", "Effect of anchoring on "
-                                 "survival after funding.")
+                                 "survival after funding.", lo=-100.0, hi=100.0)
     first_timer_gain: float = p(0.5, "share", "seed 002 M17: first-timers gain most (P6)",
                                 "Extra realised benefit for a party with no earlier project.",
-                                lo=0.0)
+                                lo=0.0, hi=100.0)
     trust_benefit_own: float = p(0.5, "share", "seed 000: trust-led projects benefit the trust",
                                  "Share of a trust-led project's benefit to the trust.",
                                  lo=0.0, hi=1.0)
@@ -260,30 +274,33 @@ class ProjectParams:
     recruitment_effect: float = p(0.25, "attractiveness", "seed 004: single measures have small "
                                   "effect; systematic, long and coordinated work helps",
                                   "Attractiveness gained by a party of a recruitment project "
-                                  "(scaled by duration and partners).", lo=0.0)
+                                  "(scaled by duration and partners).", lo=0.0, hi=100.0)
     recruitment_persistence: float = p(0.7, "1/yr", "seed 004", "Yearly retention of a "
                                        "recruitment effect after its project ends, unless it "
                                        "survives.", lo=0.0, hi=1.0)
     competence_knowledge: float = p(0.15, "knowledge", "seed 002 M1", "Knowledge gained by "
                                     "the parties of a competence project.", lo=0.0, hi=1.0)
     quality_capacity: float = p(0.4, "score per log", "seed 002 M30: resources", "Effect of the "
-                                "lead's log capacity on proposal quality.", lo=0.0)
+                                "lead's log capacity on proposal quality.", lo=0.0, hi=100.0)
     quality_experience: float = p(0.1, "score per project", "seed 002 M16: experienced write "
                                   "good applications", "Effect of experience (capped at 5) on "
-                                  "proposal quality.", lo=0.0)
+                                  "proposal quality.", lo=0.0, hi=100.0)
     quality_knowledge: float = p(0.5, "score", "seed 002 M1", "Effect of adopted practice on "
-                                 "proposal quality.", lo=0.0)
+                                 "proposal quality.", lo=0.0, hi=100.0)
     quality_support: float = p(0.5, "score", "seed 001: coordinator as catalyst",
-                               "Effect of coordinator support on proposal quality.", lo=0.0)
-    quality_noise: float = p(0.3, "score", "assumption", "Spread of proposal quality.", lo=0.0)
+                               "Effect of coordinator support on proposal quality.", lo=0.0,
+                               hi=100.0)
+    quality_noise: float = p(0.3, "score", "assumption", "Spread of proposal quality.", lo=0.0,
+                             hi=100.0)
     trust_quality: float = p(0.5, "score", "seed 000: trusts have the greatest resources",
-                             "Quality of a trust proposal beyond its capacity term.")
+                             "Quality of a trust proposal beyond its capacity term.",
+                             lo=-100.0, hi=100.0)
     survive_capacity: float = p(0.3, "logit per log", "brief §3: survival depends on anchoring "
                                 "and capacity", "Effect of the lead's log capacity on survival "
-                                "after funding.")
+                                "after funding.", lo=-100.0, hi=100.0)
     service_level_gain: float = p(0.1, "services", "seed 000: projects put more services "
                                   "into municipalities", "Service level gained per implemented "
-                                  "service development.", lo=0.0)
+                                  "service development.", lo=0.0, hi=100.0)
 
 
 @dataclass
@@ -293,15 +310,15 @@ class TrustParams:
                                    "proposes a task transfer.", lo=0.0, hi=1.0)
     transfer_cost_per_capita: float = p(60.0, "NOK/inh./yr", "assumption", "Yearly cost of a "
                                         "transferred service per inhabitant of the receiving "
-                                        "municipalities.", lo=0.0)
+                                        "municipalities.", lo=0.0, hi=1e6)
     transfer_staff_per_1000: float = p(0.3, "FTE/1000 inh.", "NOU 2023:4 ch. 8 (task sharing)",
                                        "Nurse positions a transfer moves from the trust to the "
-                                       "municipalities.", lo=0.0)
+                                       "municipalities.", lo=0.0, hi=1000.0)
     proposals: float = p(1.0, "proposals/yr", "seed 000: trusts have the greatest resources",
-                         "Mean proposals the trust leads in an open call.", lo=0.0)
+                         "Mean proposals the trust leads in an open call.", lo=0.0, hi=1000.0)
     trust_partner_mean: float = p(2.0, "partners", "assumption",
                                   "Mean municipal partners beyond the first that the trust "
-                                  "invites to a proposal (Poisson).", lo=0.0)
+                                  "invites to a proposal (Poisson).", lo=0.0, hi=1000.0)
     transfer_partners: float = p(0.5, "share", "assumption", "Share of the community's "
                                  "municipalities a task transfer involves.", lo=0.0, hi=1.0)
 
@@ -315,14 +332,17 @@ class BoardParams:
     n_regions: int = p(3, "groups", "seed 004: Lofoten, Vesterålen, Salten in Nordland",
                        "Regional groups of the other municipalities, each with one "
                        "representative (the largest).", lo=1, hi=50)
-    score_quality: float = p(1.0, "score", "brief §4", "Weight of proposal quality.")
+    score_quality: float = p(1.0, "score", "brief §4", "Weight of proposal quality.", lo=-100.0,
+                             hi=100.0)
     score_priority: float = p(0.6, "score", "regjeringen.no 2024: national priorities",
-                              "Weight of fit with national priorities.")
+                              "Weight of fit with national priorities.", lo=-100.0, hi=100.0)
     score_breadth: float = p(0.5, "score", "seed 000: benefit several municipalities",
-                             "Weight of breadth (share of population covered).")
+                             "Weight of breadth (share of population covered).",
+                             lo=-100.0, hi=100.0)
     score_influence: float = p(1.0, "score", "seed 000: trust and large have more influence",
-                               "Weight of the proposers' influence on the board.")
-    score_noise: float = p(0.4, "score", "assumption", "Noise in board scoring.", lo=0.0)
+                               "Weight of the proposers' influence on the board.",
+                               lo=-100.0, hi=100.0)
+    score_noise: float = p(0.4, "score", "assumption", "Noise in board scoring.", lo=0.0, hi=100.0)
     priority_service_development: float = p(1.0, "0-1", "regjeringen.no 2024: patient "
                                             "pathways and services first", "Priority fit of "
                                             "service development.", lo=0.0, hi=1.0)
@@ -335,30 +355,32 @@ class BoardParams:
                                     "priorities; recruitment rarely primary", "Priority fit of "
                                     "recruitment projects.", lo=0.0, hi=1.0)
     capacity_influence: float = p(0.5, "-", "seed 000", "Influence from capacity beside seats.",
-                                  lo=0.0)
+                                  lo=0.0, hi=100.0)
 
 
 @dataclass
 class ParticipationParams:
     apply_intercept: float = p(-1.5, "logit", "calibrated to P5", "Chance to lead a proposal at "
-                               "zero capacity, experience and support.")
+                               "zero capacity, experience and support.", lo=-100.0, hi=100.0)
     apply_capacity: float = p(0.7, "logit per log", "seed 002 M30: resources gate participation",
-                              "Effect of log capacity on leading a proposal.")
+                              "Effect of log capacity on leading a proposal.", lo=-100.0, hi=100.0)
     apply_experience: float = p(0.3, "logit per project", "seed 002 M16 (Matthew effect)",
-                                "Effect of experience (capped at 5) on taking part.")
-    apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).")
+                                "Effect of experience (capped at 5) on taking part.",
+                                lo=-100.0, hi=100.0)
+    apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).", lo=-100.0,
+                           hi=100.0)
     apply_cost: float = p(0.6, "logit", "seed 002 M30: cost of applying",
-                          "Cost of applying, divided by capacity.", lo=0.0)
+                          "Cost of applying, divided by capacity.", lo=0.0, hi=100.0)
     join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
-                              "to partner at zero capacity.")
+                              "to partner at zero capacity.", lo=-100.0, hi=100.0)
     partner_mean: float = p(1.5, "partners", "seed 002: sub-networks of 4-8; assumption",
                             "Mean municipal partners a lead invites, times capacity to the "
-                            "`partner_exponent`.", lo=0.0)
+                            "`partner_exponent`.", lo=0.0, hi=1000.0)
     partner_exponent: float = p(0.3, "-", "seed 000: larger municipalities prefer larger "
                                 "projects", "How the number of invited partners grows with the "
                                 "lead's capacity.", lo=0.0, hi=2.0)
     max_proposals: int = p(3, "proposals", "assumption", "Most proposals one municipality "
-                           "leads in a year.", lo=1)
+                           "leads in a year.", lo=1, hi=1000)
     trust_agree: float = p(0.85, "prob.", "regjeringen.no 2024: trust and municipalities must "
                            "agree", "Chance the trust agrees to a municipal proposal.",
                            lo=0.0, hi=1.0)
@@ -379,7 +401,8 @@ class NetworkParams:
     spread_rate: float = p(0.15, "1/yr", "seed 002: practice does not spread like rings in water",
                            "Knowledge taken up per unit of tie and gap.", lo=0.0, hi=1.0)
     distance_decay_km: float = p(100.0, "km", "seed 002 M28: distance decay",
-                                 "Distance over which knowledge spread falls by e.", lo=1.0)
+                                 "Distance over which knowledge spread falls by e.", lo=1.0,
+                                 hi=1e5)
     knowledge_decay: float = p(0.05, "1/yr", "seed 002 M21: low organisational memory",
                                "Yearly loss of knowledge.", lo=0.0, hi=1.0)
 
@@ -393,13 +416,14 @@ class TrustUpdateParams:
                                  lo=0.0, hi=1.0)
     fairness_benefit: float = p(0.12, "0-1", "seed 000: distributional criticism",
                                 "Effect of received benefit relative to fair share (tanh).",
-                                lo=0.0)
+                                lo=0.0, hi=100.0)
     fairness_voice: float = p(0.08, "0-1", "seed 000: influence over project design",
-                              "Effect of having a voice on the board.", lo=0.0)
+                              "Effect of having a voice on the board.", lo=0.0, hi=100.0)
     fairness_shift: float = p(0.15, "0-1", "seed 000: task shifting without resources",
-                              "Effect of uncompensated shifted cost per inhabitant.", lo=0.0)
+                              "Effect of uncompensated shifted cost per inhabitant.", lo=0.0,
+                              hi=100.0)
     shift_reference: float = p(200.0, "NOK/inh./yr", "assumption", "Uncompensated cost per "
-                               "inhabitant at which the shift effect is full.", lo=1e-9)
+                               "inhabitant at which the shift effect is full.", lo=1e-9, hi=1e9)
 
 
 @dataclass
@@ -426,7 +450,8 @@ class SimConfig:
     params: ModelParams = field(default_factory=ModelParams)
     years: int = p(10, "yr", "brief §3: default horizon 10 years", "Simulated years.",
                    lo=1, hi=1000)
-    seed: int = p(1, "-", "-", "Seed of the run's random generator.", lo=0)
+    seed: int = p(1, "-", "-", "Seed of the run's random generator (64-bit: the result tables "
+                  "store it as a signed 64-bit integer).", lo=0, hi=MAX_SEED)
 
 
 # --- flat access by leaf name ------------------------------------------------------------------
@@ -453,34 +478,129 @@ def leaf_paths(cfg: SimConfig | None = None) -> dict[str, str]:
     return out
 
 
-def _set_path(cfg, path: str, value) -> None:
-    *parents, leaf = path.split(".")
-    obj, where = cfg, ""
-    for part in [*parents, leaf]:
-        allowed = [f.name for f in dataclasses.fields(obj)]
-        if part not in allowed:
+# --- one configuration engine: OmegaConf's structured schema ----------------------------------
+#
+# Hydra composes the dataclasses above as OmegaConf structured configs; ``simulate()`` checks and
+# converts every value through the very same schema nodes, so both accept and refuse the same
+# values (a number given as text, ``"7e6"``, is a float in both). The ranges and choices of the
+# field metadata are then checked by :func:`check_fields`.
+
+@functools.cache
+def schema(cls: type = SimConfig) -> DictConfig:
+    """The OmegaConf structured schema of a configuration dataclass (built once; read only)."""
+    node = OmegaConf.structured(cls)
+    OmegaConf.set_readonly(node, True)
+    return node
+
+
+def schema_node(path: str, cls: type = SimConfig):
+    """The schema node at a dotted path; ConfigError naming the allowed keys if there is none."""
+    node, where = schema(cls), ""
+    for part in path.split("."):
+        if not isinstance(node, DictConfig) or _free_mapping(node):
+            raise ConfigError(f"unknown parameter {path!r}: {where[:-1]} is a value, not a group")
+        if part not in node:
             scope = f"in {where[:-1]}" if where else "at the top"
             raise ConfigError(f"unknown parameter {path!r}; allowed {scope}: "
-                              f"{', '.join(allowed)}")
-        if part == leaf:
-            break
-        obj, where = getattr(obj, part), f"{where}{part}."
-        if not dataclasses.is_dataclass(obj):
-            raise ConfigError(f"unknown parameter {path!r}: {where[:-1]} is a value, not a group")
+                              f"{', '.join(node.keys())}")
+        node, where = node._get_node(part), f"{where}{part}."
+    return node
+
+
+def _free_mapping(node: DictConfig) -> bool:
+    """Whether a schema node is a free mapping (``dict[str, Any]``) rather than a group."""
+    return not dataclasses.is_dataclass(OmegaConf.get_type(node))
+
+
+def _kind(node) -> str:
+    """What a schema node accepts, in words."""
+    if isinstance(node, ListConfig):
+        return "a list of numbers (list[float])" if node._metadata.element_type is float else \
+            f"a list ({node._metadata.element_type.__name__} entries)"
+    kinds = {FloatNode: "a number (float)", IntegerNode: "an integer (int)",
+             BooleanNode: "true or false (bool)", StringNode: "text (str)"}
+    kind = kinds.get(type(node), "a value")
+    return kind + (" or null" if node._is_optional() else "")
+
+
+def convert(path: str, value: Any, cls: type = SimConfig) -> Any:
+    """``value`` for the parameter at ``path``, checked and converted by its schema node as
+    Hydra converts a command-line value (e.g. ``"7e6"`` -> 7000000.0, ``"yes"`` -> True).
+
+    Raises:
+        ConfigError: an unknown parameter, or a value of the wrong type (one line).
+    """
+    node = schema_node(path, cls)
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         value = value.item()  # numpy scalars become Python numbers
-    if dataclasses.is_dataclass(getattr(obj, leaf)):
-        raise ConfigError(f"{path}: is a group; give a mapping of its parameters "
-                          f"({', '.join(f.name for f in dataclasses.fields(getattr(obj, leaf)))})")
-    setattr(obj, leaf, value)
+    if isinstance(node, DictConfig) and _free_mapping(node):
+        if not isinstance(value, (dict, DictConfig)):
+            raise ConfigError(f"{path}: got {value!r}; allowed: a mapping")
+        return value
+    if isinstance(node, DictConfig):
+        keys = ", ".join(node.keys())
+        raise ConfigError(f"{path}: is a group; give a mapping of its parameters ({keys})")
+    try:
+        if isinstance(node, ListConfig):
+            if value is None and node._is_optional():
+                return None
+            converted = ListConfig(value, element_type=node._metadata.element_type)
+            return OmegaConf.to_object(converted)
+        return node.validate_and_convert(value)
+    except OmegaConfBaseException:
+        raise ConfigError(f"{path}: got {value!r} ({type(value).__name__}); allowed: "
+                          f"{allowed(path, cls)}") from None
+
+
+def allowed(path: str, cls: type = SimConfig) -> str:
+    """What the parameter at ``path`` accepts, in words: its type and bounds or choices."""
+    node = schema_node(path, cls)
+    meta = _field(path, cls).metadata
+    if meta.get("choices"):
+        return ", ".join(meta["choices"])
+    bounds = _range(meta)
+    return f"{_kind(node)}{',' if bounds else ''}{bounds}"
+
+
+def _field(path: str, cls: type = SimConfig) -> dataclasses.Field:
+    """The dataclass field at a dotted path."""
+    obj: Any = cls()
+    *parents, leaf = path.split(".")
+    for part in parents:
+        obj = getattr(obj, part)
+    return {f.name: f for f in dataclasses.fields(obj)}[leaf]
+
+
+def unknown_keys(cfg: DictConfig, cls: type, prefix: str = "") -> list[str]:
+    """Dotted paths of the keys of a composed configuration that its schema does not have
+    (Hydra lets ``+levers.compensaton=0.9`` add one; it would be silently ignored)."""
+    node = schema(cls) if not prefix else schema_node(prefix[:-1], cls)
+    out = []
+    for key in cfg:
+        if key not in node:
+            out.append(f"{prefix}{key}")
+        elif (isinstance(cfg[key], DictConfig) and isinstance(node._get_node(key), DictConfig)
+              and not _free_mapping(node._get_node(key))):
+            out += unknown_keys(cfg[key], cls, f"{prefix}{key}.")
+    return out
+
+
+def _set_path(cfg, path: str, value) -> None:
+    *parents, leaf = path.split(".")
+    obj = cfg
+    for part in parents:
+        obj = getattr(obj, part)
+    setattr(obj, leaf, convert(path, value, type(cfg)))
 
 
 def apply_overrides(cfg: SimConfig, overrides: dict[str, Any]) -> SimConfig:
-    """Set parameters by leaf name, dotted path, or nested mapping of a group.
+    """A copy of ``cfg`` with parameters set by leaf name, dotted path, or nested mapping of a
+    group, each value checked and converted by the structured schema (:func:`convert`).
 
     ``{"compensation": 0.5}``, ``{"levers.compensation": 0.5}`` and
     ``{"levers": {"compensation": 0.5}}`` are the same override.
     """
+    cfg = copy.deepcopy(cfg)
     names = leaf_paths(cfg)
     groups = {f.name for f in dataclasses.fields(cfg)
               if dataclasses.is_dataclass(getattr(cfg, f.name))}
@@ -513,46 +633,41 @@ def apply_overrides(cfg: SimConfig, overrides: dict[str, Any]) -> SimConfig:
 
 # --- validation -----------------------------------------------------------------------------------
 
-def _type_ok(value, f: dataclasses.Field) -> bool:
-    t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    if value is None:
-        return "None" in t
-    if t.startswith("bool"):
-        return isinstance(value, bool)
-    if t.startswith("int"):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if t.startswith("float"):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if t.startswith("str"):
-        return isinstance(value, str)
-    if t.startswith("list"):
-        return isinstance(value, (list, tuple))
-    return True
-
-
-def validate(cfg: SimConfig) -> SimConfig:
-    """Check types, ranges and choices of every parameter; raise one clear ConfigError."""
-    from helsesim import allocation, data  # late import: avoid a cycle
-
-    for path, f, owner in _walk(cfg):
+def check_fields(obj: Any, prefix: str = "", root: type | None = None) -> None:
+    """Check every leaf of a configuration dataclass against its schema node (type; a value
+    is converted in place as Hydra would convert it) and its metadata (finite, within
+    ``lo``/``hi``, one of ``choices``; each entry of a list); raise one ConfigError naming the
+    field and what is allowed. ``root`` is the schema class that ``prefix`` is a path in."""
+    for path, f, owner in _walk(obj, prefix):
         value = getattr(owner, f.name)
+        converted = convert(path, value, root or type(obj))
+        if repr(converted) != repr(value):
+            setattr(owner, f.name, value := converted)
         meta = f.metadata
-        if not _type_ok(value, f):
-            raise ConfigError(f"{path}: expected {f.type}, got {value!r} "
-                              f"({type(value).__name__})")
-        if value is None:
-            continue
-        if isinstance(value, float) and math.isnan(value):
-            raise ConfigError(f"{path}: got NaN; allowed: a number{_range(meta)}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if math.isinf(value):
-                raise ConfigError(f"{path}: got {value}; allowed: a finite number{_range(meta)}")
+        entries = isinstance(value, (list, tuple))
+        for i, v in enumerate(value if entries else [value]):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            where, each = (f"{path}[{i}]", " each") if entries else (path, "")
+            if math.isnan(v):
+                raise ConfigError(f"{where}: got NaN; allowed:{each} a number{_range(meta)}")
+            if math.isinf(v):
+                raise ConfigError(f"{where}: got {v}; allowed:{each} a finite number"
+                                  f"{_range(meta)}")
             lo, hi = meta.get("lo"), meta.get("hi")
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                raise ConfigError(f"{path}: got {value!r}; allowed:{_range(meta)}")
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ConfigError(f"{where}: got {v!r}; allowed:{each}{_range(meta)}")
         choices = meta.get("choices")
         if choices and value not in choices:
             raise ConfigError(f"{path}: got {value!r}; allowed: {', '.join(choices)}")
+
+
+def validate(cfg: SimConfig) -> SimConfig:
+    """Check types (through the structured schema), ranges and choices of every parameter and
+    the rules between parameters; raise one clear ConfigError."""
+    from helsesim import allocation, data  # late import: avoid a cycle
+
+    check_fields(cfg)
     scenarios = data.scenario_names()
     if cfg.scenario.name not in scenarios:
         raise ConfigError(f"scenario.name: got {cfg.scenario.name!r}; allowed: "
@@ -565,15 +680,14 @@ def validate(cfg: SimConfig) -> SimConfig:
         raise ConfigError(f"params.municipality.small_threshold ({m.small_threshold}) must be "
                           f"below large_threshold ({m.large_threshold})")
     w = cfg.params.project.duration_weights
-    if (len(w) != 3 or any(not isinstance(x, (int, float)) or isinstance(x, bool) or x < 0
-                           or math.isnan(x) for x in w) or sum(w) <= 0):
+    if len(w) != 3 or sum(w) <= 0:
         raise ConfigError(f"params.project.duration_weights: got {list(w)!r}; allowed: three "
                           "non-negative numbers (weights of 1, 2, 3 years) with a positive sum")
     return cfg
 
 
 def _range(meta) -> str:
-    lo, hi = meta.get("lo"), meta.get("hi")
+    lo, hi = (_bound(meta.get(k)) for k in ("lo", "hi"))
     if lo is not None and hi is not None:
         return f" from {lo} to {hi}"
     if lo is not None:
@@ -581,6 +695,15 @@ def _range(meta) -> str:
     if hi is not None:
         return f" <= {hi}"
     return ""
+
+
+def _bound(x: float | None) -> str | None:
+    """A bound as written in a message: 1.0, 1000, 1e+12, 2**63 - 1."""
+    if x is None:
+        return None
+    if x == MAX_SEED:
+        return "2**63 - 1"
+    return f"{x:g}" if isinstance(x, float) and abs(x) >= 1e6 else repr(x)
 
 
 def make_config(**overrides) -> SimConfig:

@@ -25,6 +25,7 @@ import logging
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -32,7 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -43,8 +44,18 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from helsesim import preflight, results
-from helsesim.config import ConfigError, SimConfig, validate
+from helsesim import api, preflight, results
+from helsesim.config import (
+    MAX_SEED,
+    ConfigError,
+    SimConfig,
+    allowed,
+    check_fields,
+    schema,
+    schema_node,
+    unknown_keys,
+    validate,
+)
 from helsesim.data import DataError
 from helsesim.hydra_schema import HelsesimConfig, register_configs
 
@@ -52,8 +63,10 @@ log = logging.getLogger(__name__)
 
 #: The Hydra configuration folder of a source checkout (``pip install -e .``).
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-#: Where the runs of a job go (``experiment.backend``).
-BACKENDS = ("local", "ray")
+#: Most runs in one job: a plan of a million runs takes about 0.3 GB and 3 s to make.
+MAX_RUNS = 1_000_000
+#: What ``experiment.name`` may be: a plain folder name under results/.
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 # --- configuration --------------------------------------------------------------------------------
@@ -76,7 +89,12 @@ def compose_config(overrides: list[str] | tuple[str, ...] = (), config_name: str
 
 
 def to_schema(cfg: DictConfig | HelsesimConfig) -> HelsesimConfig:
-    """The typed configuration object of a composed DictConfig (a copy)."""
+    """The typed configuration object of a composed DictConfig (a copy).
+
+    Raises:
+        ConfigError: a key that the schema does not have (added with ``+``), named with the
+            keys allowed where it was added.
+    """
     if isinstance(cfg, HelsesimConfig):
         return copy.deepcopy(cfg)
     if isinstance(cfg, DictConfig):
@@ -84,6 +102,15 @@ def to_schema(cfg: DictConfig | HelsesimConfig) -> HelsesimConfig:
         if "hydra" in cfg:
             with _writable(cfg):
                 del cfg["hydra"]
+        unknown = unknown_keys(cfg, HelsesimConfig)
+        if unknown:
+            *group, key = unknown[0].split(".")
+            where = schema(HelsesimConfig)
+            for part in group:
+                where = where[part]
+            scope = f"in {'.'.join(group)}" if group else "at the top"
+            raise ConfigError(f"{unknown[0]}: not a parameter of helsesim (added with +?); "
+                              f"allowed {scope}: {', '.join(where.keys())}")
         obj = OmegaConf.to_object(cfg)
         if not isinstance(obj, HelsesimConfig):
             raise ConfigError("the configuration was not composed from helsesim's schema "
@@ -126,9 +153,37 @@ def restrict_to_design(cfg: DictConfig, task_overrides: list[str]) -> bool:
     return True
 
 
+def composition_error(e: Exception) -> str:
+    """One line for an error of Hydra's composition: a misspelt key and a value of the wrong
+    type as helsesim's own checks name them, an unknown option with the options, a YAML file
+    that cannot be read with its name."""
+    chain = [e]
+    while chain[-1].__cause__ is not None and len(chain) < 5:
+        chain.append(chain[-1].__cause__)
+    for err in chain:
+        key = getattr(err, "full_key", None)
+        if isinstance(err, OmegaConfBaseException) and key:
+            try:
+                schema_node(key, HelsesimConfig)
+            except ConfigError as unknown:  # a misspelt or unknown key
+                return str(unknown)
+            if "arms" not in key.split("."):
+                first = str(err).splitlines()[0]
+                return f"{key}: {first}; allowed: {allowed(key, HelsesimConfig)}"
+    options = getattr(e, "options", None)
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    first = first.removeprefix("In 'config': ")
+    if options:
+        return f"{first}; available: {', '.join(options)}"
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    if type(e).__module__.startswith("yaml") and len(lines) > 1:
+        return f"{lines[0]} ({lines[1]}); helsesim reads plain YAML only"
+    return first
+
+
 # --- the plan: arms x seeds -------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunSpec:
     """One run of the experiment.
 
@@ -221,9 +276,7 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     h = to_schema(cfg)
     exp = h.experiment
     preflight.check_data()
-    if exp.backend not in BACKENDS:
-        raise ConfigError(f"experiment.backend: got {exp.backend!r}; allowed: "
-                          f"{', '.join(BACKENDS)}")
+    check_fields(exp, "experiment.", HelsesimConfig)  # types, bounds, choices
     methods = ("auto", *multiprocessing.get_all_start_methods())
     if exp.start_method not in methods:
         raise ConfigError(f"experiment.start_method: got {exp.start_method!r}; allowed on this "
@@ -231,11 +284,16 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     if exp.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise ConfigError("experiment.backend=ray: Ray is not installed; install it with "
                           "pip install 'helsesim[ray]'")
-    if exp.n_seeds < 1:
-        raise ConfigError(f"experiment.n_seeds: got {exp.n_seeds}; allowed: >= 1")
-    if exp.n_jobs == 0 or exp.n_jobs < -1:
+    if exp.n_jobs == 0:
         raise ConfigError(f"experiment.n_jobs: got {exp.n_jobs}; allowed: -1 (all cores) or a "
                           "number of processes >= 1")
+    if not RUN_NAME.fullmatch(exp.name) or ".." in exp.name:
+        raise ConfigError(f"experiment.name: got {exp.name!r}; allowed: a plain folder name "
+                          "(letters, digits, '_', '-', '.'; no '/' or '..'): results go to "
+                          "results/<name>/")
+    if h.seed + exp.n_seeds - 1 > MAX_SEED:
+        raise ConfigError(f"seed: got {h.seed} with experiment.n_seeds={exp.n_seeds}; allowed: "
+                          f"seed + n_seeds - 1 <= 2**63 - 1 (seeds are 64-bit integers)")
     base = sim_config(h)
     validate(copy.deepcopy(base))  # an error in the job's own configuration names no arm
     changes = _arm_changes(exp)
@@ -261,6 +319,22 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
     elif baseline not in arms:
         raise ConfigError(f"experiment.baseline: got {baseline!r}; allowed: {', '.join(arms)}")
     arms = [baseline] + [a for a in arms if a != baseline]
+    n_runs = len(arms) * exp.n_seeds
+    if n_runs > MAX_RUNS:
+        raise ConfigError(f"experiment.n_seeds: {len(arms)} arms x {exp.n_seeds:,} seeds = "
+                          f"{n_runs:,} runs; allowed: at most {MAX_RUNS:,} runs in one job "
+                          "(split the sweep into jobs with other seeds)")
+    known = api.summary_keys()
+    unknown = [o for o in exp.outcomes if o not in known]
+    if unknown:
+        raise ConfigError(f"experiment.outcomes: unknown {unknown}; allowed: the keys of "
+                          f"Result.summary: {', '.join(sorted(known))}")
+    for arm, arm_cfg in arm_configs.items():
+        try:
+            api.check_computable(dataclasses.replace(arm_cfg, seed=h.seed))
+        except ConfigError as e:
+            raise ConfigError(f"{e}" if len(arm_configs) == 1 else
+                              f"experiment arm {arm!r}: {e}") from None
     seeds = [h.seed + i for i in range(exp.n_seeds)]
     runs = []
     for arm in arms:
@@ -277,15 +351,14 @@ def plan_experiment(cfg: DictConfig | HelsesimConfig) -> Plan:
 #: Most runs in one chunk: the unit sent to a worker and saved as one part (a killed job loses
 #: at most the chunks in flight).
 MAX_CHUNK = 50
-#: Test hooks (documented in experiments/README.md; unset in normal use): comma-separated run
-#: ids that raise instead of running, to test how failed runs are recorded and reported; and a
-#: file path: the first worker process that finds the file absent creates it and kills itself,
-#: as the out-of-memory killer would.
-FAIL_RUNS_ENV = "HELSESIM_TEST_FAIL_RUNS"
-KILL_ONCE_ENV = "HELSESIM_TEST_KILL_ONCE"
 #: How often a local worker pool that lost a process (killed, out of memory) is restarted
 #: before the job stops (its finished chunks are kept: rerun the command to resume).
 POOL_RESTARTS = 3
+
+#: A function called in the worker before each run, with the run's spec: fault injection for
+#: tests (raise to fail the run, kill the process as the out-of-memory killer would). It must
+#: be picklable (a module-level function or an instance of a module-level class).
+BeforeRun = Callable[["RunSpec"], None]
 
 
 class SweepFailed(RuntimeError):
@@ -306,8 +379,38 @@ def resolve_n_jobs(n_jobs: int, n_runs: int) -> int:
     return max(1, min(n_jobs, n_runs))
 
 
+#: Linux's prctl option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Make this worker process end when the process that started it ends, however that ends
+    (SIGKILL, the out-of-memory killer): on Linux the kernel sends it SIGKILL
+    (``PR_SET_PDEATHSIG``), elsewhere a thread watches the parent's pid. A worker that outlived
+    its job would hold memory and cores, and write parts nobody assembles."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent or parent == 1:  # it died before the line above
+            os._exit(1)
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="helsesim-parent-watch", daemon=True).start()
+
+
 def _init_worker() -> None:
-    """Start of a worker process: quiet Mesa, import the model once."""
+    """Start of a worker process: die with the parent, leave Ctrl-C to the parent (which stops
+    the pool), quiet Mesa, import the model once."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     import helsesim.model.health_system  # noqa: F401  (imports mesa: ~1 s, once per worker)
 
@@ -371,46 +474,36 @@ def _pool(workers: int, method: str = "auto") -> ProcessPoolExecutor:
 
 @atexit.register
 def shutdown_pools() -> None:
-    """Stop the worker processes kept by :func:`_pool`."""
+    """Stop the worker processes kept by :func:`_pool` (after their current tasks)."""
     while _POOL:
         _, pool = _POOL.popitem()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-@dataclass(frozen=True)
-class RunHooks:
-    """The test hooks, read from the environment of the process that starts the job (a worker
-    pool or a Ray worker may have started before the variables were set)."""
-
-    fail_runs: frozenset[int] = frozenset()
-    kill_once: str | None = None
-
-    @classmethod
-    def from_env(cls) -> RunHooks:
-        fail = os.environ.get(FAIL_RUNS_ENV, "")
-        return cls(frozenset(int(v) for v in fail.split(",") if v.strip()),
-                   os.environ.get(KILL_ONCE_ENV) or None)
-
-    def kill_worker_once(self) -> None:
-        if self.kill_once and multiprocessing.parent_process() is not None:
-            try:
-                Path(self.kill_once).touch(exist_ok=False)
-            except FileExistsError:
-                return
-            os.kill(os.getpid(), signal.SIGKILL)
+def terminate_pools() -> None:
+    """Kill the worker processes kept by :func:`_pool` at once, without waiting for their
+    tasks (Ctrl-C, SIGTERM, an error in the main process): their finished chunks are saved."""
+    while _POOL:
+        _, pool = _POOL.popitem()
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                proc.kill()
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                proc.join(timeout=5)
 
 
-def run_one(spec: RunSpec, fail: frozenset[int] = frozenset()) -> dict:
+def run_one(spec: RunSpec, before_run: BeforeRun | None = None) -> dict:
     """Run one configuration; a failure is recorded as data (status, traceback), so one bad
     run does not end the other runs of a sweep."""
-    from helsesim import api
-
     ids = _agent_ids()
     before = set(ids)
     cfg = spec.config
     try:
-        if spec.run_id in fail:
-            raise RuntimeError(f"run {spec.run_id} failed on purpose ({FAIL_RUNS_ENV})")
+        if before_run is not None:
+            before_run(spec)
         tables, summary = api.run_tables(cfg)
     except Exception:  # noqa: BLE001 - recorded in the runs table and reported
         return results.failed_run(spec.key, cfg, traceback.format_exc(), spec.inputs)
@@ -431,12 +524,11 @@ def _agent_ids() -> dict:
 
 
 def run_chunk(specs: list[RunSpec], parts_dir: str | None = None,
-              hooks: RunHooks = RunHooks()):
+              before_run: BeforeRun | None = None):
     """Run a chunk of runs; with ``parts_dir`` save them as one part and return its
     :class:`~helsesim.results.PartInfo`, else return the outputs (for a remote worker whose
     disk the driver may not see)."""
-    hooks.kill_worker_once()
-    outputs = [run_one(s, hooks.fail_runs) for s in specs]
+    outputs = [run_one(s, before_run) for s in specs]
     if parts_dir is None:
         return outputs
     return results.write_part(Path(parts_dir), outputs)
@@ -462,16 +554,16 @@ def make_chunks(runs: list[RunSpec], size: int, workers: int = 0) -> list[list[R
     return chunks
 
 
-def _execute_local(chunks, parts_dir: Path, workers: int, done, hooks: RunHooks,
+def _execute_local(chunks, parts_dir: Path, workers: int, done, before_run: BeforeRun | None,
                    method: str = "auto") -> None:
     if workers == 1:
         for c in chunks:
-            done(run_chunk(c, str(parts_dir), hooks))
+            done(run_chunk(c, str(parts_dir), before_run))
         return
     todo = {c[0].run_id: c for c in chunks}
     for attempt in range(POOL_RESTARTS + 1):
         pool = _pool(workers, method)
-        futures = {pool.submit(run_chunk, c, str(parts_dir), hooks): k
+        futures = {pool.submit(run_chunk, c, str(parts_dir), before_run): k
                    for k, c in todo.items()}
         try:
             for fut in as_completed(futures):
@@ -483,34 +575,81 @@ def _execute_local(chunks, parts_dir: Path, workers: int, done, hooks: RunHooks,
             if attempt < POOL_RESTARTS:
                 log.warning("a worker process died (killed or out of memory); restarting the "
                             "workers for the %d unfinished chunks", len(todo))
+        except BaseException:  # Ctrl-C, SIGTERM, a full disk: stop the workers now
+            terminate_pools()
+            raise
     raise SweepInterrupted(f"worker processes kept dying ({POOL_RESTARTS + 1} times); the "
                            f"finished runs are saved in {parts_dir}: run the same command "
                            "again to finish the missing ones")
 
 
+class ClusterError(ValueError):
+    """The Ray cluster cannot be reached or used (before any run)."""
+
+
+#: The folder of the local Ray instance this process started (removed when it stops).
+_RAY_LOCAL: dict[str, str] = {}
+
+
 def _ray(address: str | None, workers: int):
-    """Ray, connected to ``address`` or to a local instance on 127.0.0.1 started here."""
+    """Ray, connected to ``address`` or to a new local instance on 127.0.0.1 started here.
+
+    The local instance is always a new one (``address="local"``) with its session files in a
+    folder of its own, so a running cluster or one left behind (``/tmp/ray/
+    ray_current_cluster``) is neither joined nor touched; it stops when this process ends.
+
+    Raises:
+        ClusterError: Ray cannot start or connect (one line: the address and Ray's reason).
+    """
     if address is None:  # a local instance: this machine only, no usage report
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
-    if not ray.is_initialized():
+    if ray.is_initialized():
+        return ray
+    try:
         if address is None:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     _node_ip_address="127.0.0.1")
+            # short: Ray's socket paths inside it must stay under 108 bytes
+            temp = tempfile.mkdtemp(prefix="hs-ray-", dir="/tmp" if os.path.isdir("/tmp")
+                                    else None)
+            _RAY_LOCAL["temp_dir"] = temp
+            ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                     log_to_driver=False, _node_ip_address="127.0.0.1", _temp_dir=temp)
         else:
             ray.init(address=address, log_to_driver=False)
+    except Exception as e:  # noqa: BLE001 - Ray raises many kinds; each is one line here
+        stop_local_ray()
+        where = "start a local Ray instance" if address is None else \
+            f"connect to the Ray cluster at {address}"
+        hint = ("; a cluster with token authentication needs RAY_AUTH_MODE=token and its "
+                "RAY_AUTH_TOKEN in this shell" if "uth" in f"{type(e).__name__}{e}" else "")
+        raise ClusterError(f"could not {where}: {type(e).__name__}: "
+                           f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+                           f"{hint}") from None
     return ray
 
 
+@atexit.register
+def stop_local_ray() -> None:
+    """Stop the local Ray instance this process started and remove its session files."""
+    temp = _RAY_LOCAL.pop("temp_dir", None)
+    if temp is None:
+        return
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
+
+
 def _execute_ray(chunks, parts_dir: Path, address: str | None, workers: int, done,
-                 hooks: RunHooks) -> None:
+                 before_run: BeforeRun | None) -> None:
     """Each chunk is a Ray task that returns its tables; the driver saves them as parts, so the
     workers need no shared disk. Ray reruns a task whose worker was lost."""
     ray = _ray(address, workers)
     task = ray.remote(max_retries=3)(run_chunk)
-    pending = {task.remote(c, None, hooks): c for c in chunks}
+    pending = {task.remote(c, None, before_run): c for c in chunks}
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -524,6 +663,11 @@ def _execute_ray(chunks, parts_dir: Path, address: str | None, workers: int, don
                                f"{str(e).splitlines()[0]}); the finished runs are saved in "
                                f"{parts_dir}: run the same command again to finish the missing "
                                "ones") from e
+    except BaseException:  # Ctrl-C, SIGTERM, a full disk: cancel the tasks in flight
+        for ref in pending:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        raise
 
 
 def cluster_workers(backend: str, n_jobs: int, n_runs: int, address: str | None) -> int:
@@ -533,7 +677,7 @@ def cluster_workers(backend: str, n_jobs: int, n_runs: int, address: str | None)
         deadline = time.monotonic() + 30  # a head just started registers its CPUs a bit later
         while not (cpus := int(ray.cluster_resources().get("CPU", 0))):
             if time.monotonic() > deadline:
-                raise SweepInterrupted(f"the Ray cluster at {address} has no CPUs")
+                raise ClusterError(f"the Ray cluster at {address} has no CPUs")
             time.sleep(0.2)
         return max(1, min(cpus, n_runs))
     return resolve_n_jobs(n_jobs, n_runs)
@@ -541,8 +685,8 @@ def cluster_workers(backend: str, n_jobs: int, n_runs: int, address: str | None)
 
 def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: int = 0,
             progress: bool = True, desc: str = "runs", backend: str = "local",
-            ray_address: str | None = None, start_method: str = "auto"
-            ) -> list[results.PartInfo]:
+            ray_address: str | None = None, start_method: str = "auto",
+            before_run: BeforeRun | None = None) -> list[results.PartInfo]:
     """Run every spec and save each chunk of runs as a part under ``parts_dir`` as it
     finishes: in this process (``n_jobs=1``), in local worker processes, or on Ray."""
     workers = cluster_workers(backend, n_jobs, len(runs), ray_address)
@@ -559,11 +703,10 @@ def execute(runs: list[RunSpec], parts_dir: Path, n_jobs: int = -1, chunk_size: 
         bar.update(len(info.run_ids))
 
     with bar:
-        hooks = RunHooks.from_env()
         if backend == "ray":
-            _execute_ray(chunks, parts_dir, ray_address, workers, done, hooks)
+            _execute_ray(chunks, parts_dir, ray_address, workers, done, before_run)
         else:
-            _execute_local(chunks, parts_dir, workers, done, hooks, start_method)
+            _execute_local(chunks, parts_dir, workers, done, before_run, start_method)
     return infos
 
 
@@ -599,17 +742,19 @@ def failure_message(n_failed: int, n_runs: int, where: str = "runs.parquet") -> 
 
 
 def run_experiment(cfg: DictConfig | HelsesimConfig, out_dir: str | Path | None = None, *,
-                   command: list[str] | None = None, overrides: list[str] | None = None
-                   ) -> ExperimentResult:
+                   command: list[str] | None = None, overrides: list[str] | None = None,
+                   before_run: BeforeRun | None = None) -> ExperimentResult:
     """Run an experiment and, if ``out_dir`` is given, write its tables, manifest, figures and
     summary.md there.
 
-    Every chunk of finished runs is saved at once under ``out_dir/parts/``; the tables are
-    assembled from the parts at the end, streamed, so memory does not grow with the sweep. If
-    the job is stopped (killed, out of memory, a lost Ray worker), the same call or command
-    on the same folder runs only the missing runs and gives the same tables. A folder with
-    results of another helsesim version or configuration is refused before any run, unless
-    ``experiment.overwrite`` is set.
+    The job is a sequence of steps, each kept on disk as it finishes and checked, not trusted,
+    when the job starts again: the runs (chunks saved atomically under ``out_dir/parts/``,
+    each with a record of its files' checksums), the five tables (streamed from the parts, so
+    memory does not grow with the sweep; their checksums in the manifest), the summaries, and
+    the report (figures and summary.md). The same call or command on the same folder after a
+    kill, a lost worker or a full disk runs only the missing runs, or redoes only the missing
+    or damaged step, and gives the same tables. A folder with results of another helsesim
+    version or configuration is refused before any run, unless ``experiment.overwrite`` is set.
 
     Args:
         cfg: a configuration composed from ``conf/`` (:func:`compose_config`) or a
@@ -617,42 +762,122 @@ def run_experiment(cfg: DictConfig | HelsesimConfig, out_dir: str | Path | None 
         out_dir: the job folder; None keeps everything in memory.
         command: the command line recorded in the manifest (default: ``sys.argv``).
         overrides: the Hydra overrides recorded in the manifest.
+        before_run: called in the worker before each run (:data:`BeforeRun`; tests only).
 
     Raises:
         ConfigError: the experiment or one of its arms is invalid (before any run).
         DataError: the shipped data are corrupt or were edited (before any run).
         ResultsConflict: ``out_dir`` holds results of another version or configuration, or
-            another process is filling it (before any run; nothing is touched).
+            another process is filling it, or it cannot be written (before any run; nothing
+            is touched).
+        ClusterError: the Ray cluster cannot be reached (before any run).
         SweepFailed: every run failed (the runs table with the tracebacks is written).
+        StorageFull: the disk filled up while the job ran (what was written is intact).
     """
     t0 = time.perf_counter()
     plan = plan_experiment(cfg)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="helsesim-") as tmp:
-            res = _run_in_folder(plan, Path(tmp), t0, command, overrides, report=False)
+            res = _run_in_folder(plan, Path(tmp), t0, command, overrides, False, before_run)
             res.tables = {k: res.tables[k] for k in res.tables}  # read before tmp goes
             res.out_dir = None
             return res
     out = Path(out_dir)
     with preflight.FolderLock(out):
-        return _run_in_folder(plan, out, t0, command, overrides, report=True)
+        try:
+            return _run_in_folder(plan, out, t0, command, overrides, True, before_run)
+        except OSError as e:
+            problem = preflight.storage_problem(e)
+            if problem is None:
+                raise
+            raise preflight.StorageFull(
+                f"{problem}; nothing written is damaged: free space and run the same command "
+                f"again to resume ({out})") from e
 
 
-def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report: bool
-                   ) -> ExperimentResult:
+#: The files of the summaries and of the report, as recorded in the manifest.
+SUMMARY_FILES = ("summary.parquet", "differences.parquet")
+REPORT = "summary.md"
+
+
+def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report: bool,
+                   before_run: BeforeRun | None = None) -> ExperimentResult:
+    """The steps of a job in its folder, each done only if its files are not already there and
+    intact (see :func:`run_experiment`)."""
     exp = plan.config.experiment
     identity = preflight.job_identity(plan)
     config = preflight.manifest_config(plan)
     state = preflight.check_job_folder(out, identity, config, exp.overwrite)
-    if state == "complete":
+    for name in preflight.clean_leftovers(out):
+        log.info("%s: removed %s, left by a job that was stopped", plan.name, name)
+    parts_dir = out / results.PARTS
+    old = results.read_manifest(out) if state != "new" else {}
+    files = old.get("files") if isinstance(old.get("files"), dict) else {}
+    problem = (results.check_files(out, files, results.table_files()) if state != "new"
+               else "new")
+    if problem is None:
+        manifest = old
+        if parts_dir.exists():  # stopped after the tables were written
+            shutil.rmtree(parts_dir)
+    else:
+        if state == "complete":
+            log.warning("%s: %s was complete but %s; running the job's missing runs again",
+                        plan.name, out, problem)
+        manifest = _run_and_assemble(plan, out, t0, command, overrides, before_run)
+        files = manifest["files"]
+    timings = manifest.setdefault("timings_s", {})
+    steps = []
+    n_failed, n_runs = int(manifest.get("n_failed", 0)), len(plan.runs)
+    if n_failed < n_runs and results.check_files(out, files, list(SUMMARY_FILES)) is not None:
+        _write_summaries(plan, out, manifest)
+        steps.append("summaries")
+    drawn = manifest.get("figures") or []
+    want_report = report and n_failed < n_runs and (
+        results.check_files(out, files, [REPORT, *(f"figures/{n}.png" for n in drawn)])
+        or (exp.figures and not manifest.get("figures_drawn")))
+    if want_report:
+        from helsesim import report as reporting
+
+        t1 = time.perf_counter()
+        written = reporting.make_report(out, results.JobTables(out), manifest,
+                                        figures=exp.figures)
+        rel = [p.relative_to(out).as_posix() for p in written]
+        manifest["figures"] = [Path(r).stem for r in rel if r.startswith("figures/")]
+        manifest["figures_drawn"] = bool(exp.figures)
+        files.update(results.record_files(out, rel))
+        timings["report"] = round(time.perf_counter() - t1, 3)
+        steps.append("report")
+    if steps or manifest.get("status") != "complete" or parts_dir.exists():
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        manifest["status"] = "complete"
+        results.write_manifest(out, manifest)
+        if parts_dir.exists():
+            shutil.rmtree(parts_dir)
+    if n_failed == n_runs:
+        first = results.JobTables(out).read("runs", ["error"])["error"].iloc[0]
+        raise SweepFailed(f"all {n_failed} runs failed; the first:\n{first}")
+    if problem is None and not steps:
         log.info("%s: %s already holds every run of this job; nothing to run", plan.name, out)
-        tables = results.JobTables(out)
-        return ExperimentResult(tables, plan, results.read_manifest(out), out)
+    elif problem is None:
+        log.info("%s: the runs were complete; wrote the missing %s to %s", plan.name,
+                 " and ".join(steps), out)
+    else:
+        log.info("%s: wrote tables%s to %s in %.1f s", plan.name,
+                 ", figures and summary.md" if "report" in steps else "", out,
+                 time.perf_counter() - t0)
+    return ExperimentResult(results.JobTables(out), plan, manifest, out)
+
+
+def _run_and_assemble(plan: Plan, out: Path, t0: float, command, overrides,
+                      before_run: BeforeRun | None) -> dict:
+    """Run the runs not saved yet as intact parts, stream the parts into the five tables and
+    record their checksums; returns the manifest (status "running" until the job is done)."""
+    exp = plan.config.experiment
     seeds = [dict(replicate=i, seed=s) for i, s in enumerate(plan.seeds)]
     timings: dict = {}
-    manifest = results.build_manifest(config, plan.info(), seeds, command=command,
-                                      overrides=overrides)
-    manifest.update(identity=identity, status="running", timings_s=timings)
+    manifest = results.build_manifest(preflight.manifest_config(plan), plan.info(), seeds,
+                                      command=command, overrides=overrides)
+    manifest.update(identity=preflight.job_identity(plan), status="running", timings_s=timings)
     results.write_manifest(out, manifest)
     parts_dir = out / results.PARTS
     done = {i for ids in results.committed_parts(parts_dir).values() for i in ids}
@@ -666,44 +891,28 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
              f" (resuming: {len(done)} runs already done)" if done else "")
     if missing:
         execute(missing, parts_dir, exp.n_jobs, exp.chunk_size, exp.progress, plan.name,
-                exp.backend, exp.ray_address, exp.start_method)
+                exp.backend, exp.ray_address, exp.start_method, before_run)
     timings.update(runs=round(time.perf_counter() - t0, 3), workers=workers)
-    results.assemble_parts(parts_dir, out, [r.run_id for r in plan.runs])
-    tables = results.JobTables(out)
-    # only the columns the summaries need: the whole table is read when a caller asks for it
-    runs = tables.read("runs", ["run_id", "arm", "seed", "status", "error", *plan.outcomes])
+    manifest["files"] = results.assemble_parts(parts_dir, out, [r.run_id for r in plan.runs])
+    status = results.JobTables(out).read("runs", ["status"])["status"]
+    manifest["n_failed"] = int((status != "ok").sum())
+    results.write_manifest(out, manifest)
+    return manifest
+
+
+def _write_summaries(plan: Plan, out: Path, manifest: dict) -> None:
+    """The medians and paired differences of the outcomes (from the runs table's outcome
+    columns only) and their records in the manifest."""
+    runs = results.JobTables(out).read("runs", ["run_id", "arm", "seed", "status", "error",
+                                                *plan.outcomes])
     failed = runs[runs["status"] != "ok"]
-    manifest["n_failed"] = len(failed)
-    if len(failed) == len(runs):
-        manifest["status"] = "complete"
-        results.write_manifest(out, manifest)
-        shutil.rmtree(parts_dir, ignore_errors=True)
-        raise SweepFailed(f"all {len(failed)} runs failed; the first:\n{failed['error'].iloc[0]}")
-    if len(failed):
+    if len(failed) and len(failed) < len(runs):
         log.error("%s; the first:\n%s", failure_message(len(failed), len(runs)),
                   failed["error"].iloc[0])
-    unknown = [o for o in plan.outcomes if o not in runs]
-    if unknown:
-        raise ConfigError(f"experiment.outcomes: unknown {unknown}; allowed: the keys of "
-                          "Result.summary, e.g. gini_benefit_per_capita, vacancy_rate")
     summary = results.summarise(runs, plan.outcomes, plan.arms)
     differences = results.paired_differences(runs, plan.outcomes, plan.arms, plan.baseline)
     results.write_tables(out, {"summary": summary, "differences": differences})
-    manifest["status"] = "complete"
-    results.write_manifest(out, manifest)
-    shutil.rmtree(parts_dir, ignore_errors=True)
-    res = ExperimentResult(tables, plan, manifest, out)
-    if report:
-        from helsesim import report as reporting
-
-        t1 = time.perf_counter()
-        reporting.make_report(out, tables, manifest, figures=exp.figures)
-        timings["report"] = round(time.perf_counter() - t1, 3)
-        timings["total"] = round(time.perf_counter() - t0, 3)
-        results.write_manifest(out, manifest)
-        log.info("%s: wrote tables, figures and summary.md to %s in %.1f s", plan.name, out,
-                 timings["total"])
-    return res
+    manifest.setdefault("files", {}).update(results.record_files(out, list(SUMMARY_FILES)))
 
 
 # --- multiruns ----------------------------------------------------------------------------------
@@ -758,8 +967,8 @@ def check_sweep(config: DictConfig, config_name: str | None) -> int:
                                            preflight.manifest_config(plan), overwrite=False)
         except (ConfigError, preflight.ResultsConflict, DataError) as e:
             raise type(e)(f"{where}: {e}") from e
-        except HydraException as e:  # Hydra reports it itself when it reaches the job
-            log.debug("%s: %s", where, e)
+        except HydraException as e:
+            raise ConfigError(f"{where}: {composition_error(e)}") from e
     return len(jobs)
 
 

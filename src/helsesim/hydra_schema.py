@@ -39,12 +39,13 @@ class ExperimentConfig:
                              "Empty: `open_call` if it is an arm, else the first arm.",
                              allow_none=True)
     n_seeds: int = p(30, "runs per arm", "-", "Replicates per arm; replicate i runs with seed "
-                     "`seed + i` in every arm.", lo=1)
+                     "`seed + i` in every arm.", lo=1, hi=1_000_000)
     n_jobs: int = p(-1, "processes", "-", "Worker processes for the replications; -1 = all "
-                    "cores, 1 = serial in this process.", lo=-1)
+                    "cores, 1 = serial in this process.", lo=-1, hi=1024)
     chunk_size: int = p(0, "runs", "-", "Runs sent to a worker at a time, and saved together "
                         "as one part of the job folder; 0 = automatic (at most 50, shrinking "
-                        "towards the end of the job so that workers finish together).", lo=0)
+                        "towards the end of the job so that workers finish together).", lo=0,
+                        hi=1000)
     backend: str = p("local", "-", "-", "Where the runs go: `local` (processes on this "
                      "machine) or `ray` (a Ray cluster; `pip install 'helsesim[ray]'`).",
                      choices=("local", "ray"))

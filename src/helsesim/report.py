@@ -461,21 +461,9 @@ except ImportError:  # pragma: no cover
 
 
 class GatherCallback(Callback):
-    """Hydra callback of ``helsesim -m``: before the jobs, check every job's configuration and
-    folder (a bad value stops the sweep before any run, exit status 2); after them, gather the
-    jobs into one report and end with exit status 1 if a job or a run failed."""
-
-    def on_multirun_start(self, config, config_name=None, **kwargs) -> None:
-        from helsesim.experiment import check_sweep
-        from helsesim.preflight import ResultsConflict
-
-        try:
-            n = check_sweep(config, config_name)
-        except (ValueError, ResultsConflict) as e:  # ConfigError, DataError, ResultsConflict
-            log.error("helsesim: %s", e)
-            sys.exit(2)
-        if n:
-            log.info("checked the configuration and folder of %d jobs", n)
+    """Hydra callback of ``helsesim -m``: after the jobs, gather them into one report and end
+    with exit status 1 if a job or a run failed. (Every job's configuration and folder were
+    checked before Hydra started: :func:`helsesim.cli.precheck`.)"""
 
     def on_multirun_end(self, config, **kwargs) -> None:
         from helsesim.experiment import sweep_failures

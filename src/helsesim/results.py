@@ -21,7 +21,10 @@ Nothing here runs a model or draws a figure.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -160,13 +163,20 @@ COLUMN_TYPES = {"projects": _arrow_types(PROJECT_COLUMNS),
 #
 # A job folder being filled holds ``parts/<first>-<last>/<table>.arrow``: one folder per chunk
 # of consecutive runs, written under a temporary name and renamed when complete, so a chunk is
-# either all there or absent. A killed sweep resumes from the chunks that are there; the final
-# tables are streamed from the parts (never the whole sweep in memory).
+# either all there or absent. Its ``record.json``, written last, lists its runs and, per table,
+# the rows, bytes and SHA-256 of the file. A killed sweep resumes from the chunks whose files
+# match their record; any other chunk (a file deleted, truncated or flipped) is removed and its
+# runs run again. The final tables are streamed from the parts (never the whole sweep in
+# memory).
 
 PARTS = "parts"
+#: The record of a part (and the name it is known by in messages).
+RECORD = "record.json"
 #: Bytes buffered before a row group of a final table is written (a wide table, like ``runs``
 #: with ~190 columns, reaches it in fewer rows than a narrow one).
 ROW_GROUP_BYTES = 1 * 2**20
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -182,8 +192,29 @@ def part_name(run_ids: list[int]) -> str:
     return f"{min(run_ids):07d}-{max(run_ids):07d}"
 
 
+def file_record(path: Path, rows: int | None = None) -> dict:
+    """Size and SHA-256 of a file (and its rows): what :func:`check_file` compares."""
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    rec = {"bytes": path.stat().st_size, "sha256": digest}
+    return rec if rows is None else {"rows": rows, **rec}
+
+
+def check_file(path: Path, record: dict | None) -> str | None:
+    """Why ``path`` does not match its record (None when it does)."""
+    if not isinstance(record, dict) or "sha256" not in record:
+        return f"{path.name} has no record"
+    if not path.is_file():
+        return f"{path.name} is missing"
+    if path.stat().st_size != record.get("bytes"):
+        return f"{path.name} has {path.stat().st_size} bytes, its record {record.get('bytes')}"
+    if file_record(path)["sha256"] != record["sha256"]:
+        return f"{path.name} does not match its checksum"
+    return None
+
+
 def write_part(parts_dir: Path, outputs: list[dict]) -> PartInfo:
-    """Save one chunk of runs atomically as ``parts_dir/<first>-<last>/``.
+    """Save one chunk of runs atomically as ``parts_dir/<first>-<last>/``, its record last.
 
     If the chunk is already there (a task run twice after a lost worker), the copy is dropped:
     runs are deterministic, so both are the same.
@@ -194,19 +225,24 @@ def write_part(parts_dir: Path, outputs: list[dict]) -> PartInfo:
     parts_dir.mkdir(parents=True, exist_ok=True)
     ids = [o["runs"]["run_id"] for o in outputs]
     final = parts_dir / part_name(ids)
+    failed = [o["runs"] for o in outputs if o["runs"]["status"] != "ok"]
     tmp = Path(tempfile.mkdtemp(dir=parts_dir, prefix=".tmp-"))
     try:
+        tables = {}
         for name, t in chunk_tables(outputs).items():
             feather.write_feather(t, tmp / f"{name}.arrow", compression="uncompressed")
+            tables[name] = file_record(tmp / f"{name}.arrow", t.num_rows)
+        record = {"run_ids": ids, "tables": tables, "n_failed": len(failed),
+                  "first_error": failed[0]["error"] if failed else ""}
+        (tmp / RECORD).write_text(json.dumps(record), encoding="utf-8")
         try:
             os.rename(tmp, final)
-        except OSError:
-            if not (final / "runs.arrow").exists():
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY) or read_part_record(final) is None:
                 raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    failed = [o["runs"] for o in outputs if o["runs"]["status"] != "ok"]
     return PartInfo(tuple(ids), len(failed), failed[0]["error"] if failed else "")
 
 
@@ -216,9 +252,34 @@ def _read_arrow(path: Path, columns: list[str] | None = None) -> pa.Table:
     return feather.read_table(path, columns=columns, memory_map=True)
 
 
-def committed_parts(parts_dir: Path) -> dict[Path, list[int]]:
+def read_part_record(part: Path, verify: bool = False) -> dict | None:
+    """The record of a part folder, or None when it has none or (``verify``) a file does not
+    match it; the reason is logged."""
+    try:
+        record = json.loads((part / RECORD).read_text(encoding="utf-8"))
+        ids = record["run_ids"]
+        tables = record["tables"]
+        if (not isinstance(ids, list) or not ids or part_name(ids) != part.name
+                or "runs" not in tables):
+            raise ValueError("its record does not match the folder")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        reason = "it has no record (written last: the part was never finished)" if isinstance(
+            e, FileNotFoundError) else f"its record is unreadable ({e})"
+        log.warning("part %s: %s; its runs will run again", part.name, reason)
+        return None
+    if verify:
+        for name, rec in tables.items():
+            problem = check_file(part / f"{name}.arrow", rec)
+            if problem:
+                log.warning("part %s: %s; its runs will run again", part.name, problem)
+                return None
+    return record
+
+
+def committed_parts(parts_dir: Path, verify: bool = True) -> dict[Path, list[int]]:
     """The complete chunks under ``parts_dir`` and their run ids, in run order. Unfinished
-    chunks (temporary folders of a killed process) are removed."""
+    chunks (temporary folders of a killed process) and chunks whose files do not match their
+    record (deleted, truncated, damaged) are removed, so their runs run again."""
     parts_dir = Path(parts_dir)
     if not parts_dir.is_dir():
         return {}
@@ -226,8 +287,15 @@ def committed_parts(parts_dir: Path) -> dict[Path, list[int]]:
     for d in sorted(parts_dir.iterdir()):
         if d.name.startswith(".tmp-"):
             shutil.rmtree(d, ignore_errors=True)
-        elif d.is_dir() and (d / "runs.arrow").exists():
-            out[d] = _read_arrow(d / "runs.arrow", ["run_id"]).column(0).to_pylist()
+            continue
+        record = read_part_record(d, verify) if d.is_dir() else None
+        if record is None:
+            if d.is_dir():
+                shutil.rmtree(d)
+            else:
+                d.unlink()
+            continue
+        out[d] = list(record["run_ids"])
     return out
 
 
@@ -289,14 +357,18 @@ def _read_part(path: Path, schema_only: bool = False):
     return _read_arrow(path)
 
 
-def assemble_parts(parts_dir: Path, out_dir: Path, expected: list[int]) -> None:
+def assemble_parts(parts_dir: Path, out_dir: Path, expected: list[int]) -> dict[str, dict]:
     """Stream the parts of a job into its tables (``<out_dir>/<table>.parquet``, sorted by
-    ``run_id``).
+    ``run_id``); returns each table's record (rows, bytes, SHA-256) by file name, for the
+    manifest.
+
+    The parts were checked against their records when the job (re)started, so here only their
+    row counts are compared with what is streamed.
 
     Raises:
-        ValueError: a run is missing or appears twice.
+        ValueError: a run is missing or appears twice, or a part's rows differ from its record.
     """
-    parts = committed_parts(parts_dir)
+    parts = committed_parts(parts_dir, verify=False)
     order = sorted(parts, key=lambda d: min(parts[d]))
     ids = [i for d in order for i in parts[d]]
     if ids != sorted(ids) or set(ids) != set(expected) or len(ids) != len(expected):
@@ -304,15 +376,43 @@ def assemble_parts(parts_dir: Path, out_dir: Path, expected: list[int]) -> None:
         raise ValueError(f"the parts in {parts_dir} do not hold each run once: "
                          f"missing {sorted(set(expected) - seen)[:10]}, duplicate "
                          f"{sorted({i for i in ids if ids.count(i) > 1})[:10]}")
+    records = {d: read_part_record(d) for d in order}
 
-    def stream(name: str) -> int:
-        files = [d / f"{name}.arrow" for d in order if (d / f"{name}.arrow").exists()]
-        return stream_table(files, Path(out_dir) / f"{name}.parquet", _read_part,
-                            list(ROW_KEYS))
+    def stream(name: str) -> dict:
+        have = [d for d in order if name in records[d]["tables"]]
+        path = Path(out_dir) / f"{name}.parquet"
+        n = stream_table([d / f"{name}.arrow" for d in have], path, _read_part,
+                         list(ROW_KEYS))
+        want = sum(records[d]["tables"][name]["rows"] for d in have)
+        if n != want:
+            raise ValueError(f"{name}: the parts in {parts_dir} hold {n} rows, their records "
+                             f"{want}")
+        return file_record(path, n)
 
     # one thread per table: Arrow encodes and writes without holding the GIL
     with ThreadPoolExecutor(max_workers=min(len(TABLES), os.cpu_count() or 1)) as threads:
-        list(threads.map(stream, TABLES))  # re-raises a table's error
+        return dict(zip(table_files(), threads.map(stream, TABLES), strict=True))
+
+
+def table_files(names: tuple[str, ...] = TABLES) -> list[str]:
+    """File names of tables: ``runs`` -> ``runs.parquet``."""
+    return [f"{name}.parquet" for name in names]
+
+
+def check_files(job_dir: Path, records: dict | None, names: list[str]) -> str | None:
+    """Why the files ``names`` (relative to ``job_dir``) do not all match their records in
+    ``records`` (None when they do)."""
+    records = records if isinstance(records, dict) else {}
+    for name in names:
+        problem = check_file(Path(job_dir) / name, records.get(name))
+        if problem:
+            return problem
+    return None
+
+
+def record_files(job_dir: Path, names: list[str]) -> dict[str, dict]:
+    """The records of files of a job folder, by their path relative to it."""
+    return {name: file_record(Path(job_dir) / name) for name in names}
 
 
 # --- summaries -----------------------------------------------------------------------------------
@@ -557,6 +657,24 @@ def write_manifest(out_dir: Path, manifest: dict) -> Path:
     return path
 
 
+class ManifestError(ValueError):
+    """A job folder's manifest.json cannot be read as a manifest (truncated, edited)."""
+
+
 def read_manifest(job_dir: Path) -> dict:
+    """The manifest of a job folder ({} when there is none).
+
+    Raises:
+        ManifestError: it is not a JSON object (truncated, emptied, edited), in one line.
+    """
     path = Path(job_dir) / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ManifestError(f"{path} is damaged ({str(e).splitlines()[0]})") from None
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"{path} is damaged (a JSON {type(manifest).__name__}, not an "
+                            "object)")
+    return manifest

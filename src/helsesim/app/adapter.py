@@ -126,7 +126,10 @@ class Param:
 
 
 def _slider_hi(default, lo, hi):
-    if hi is not None:
+    """The slider's upper end: the schema's bound, unless that is only a validity limit far
+    above the default (the national grant may be up to 10**12 NOK: the slider stops at
+    ``OPEN_RANGE_FACTOR`` times the default)."""
+    if hi is not None and (not default or hi <= 10 * OPEN_RANGE_FACTOR * abs(float(default))):
         return hi
     base = abs(float(default)) if default else 1.0
     return max(base * OPEN_RANGE_FACTOR, (lo or 0.0) + 1.0)

@@ -13,7 +13,8 @@ import numpy as np
 
 def logistic(x: float) -> float:
     """The chance of a yes in a logit choice with propensity ``x``."""
-    return 1.0 / (1.0 + math.exp(-x))
+    # exp overflows beyond 709; the chance is 0 to double precision long before
+    return 1.0 / (1.0 + math.exp(min(-x, 700.0)))
 
 
 def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
