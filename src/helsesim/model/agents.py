@@ -258,6 +258,7 @@ class HealthTrust(Employer):
             labour.hospital_nurse_per_1000, labour.hospital_doctor_per_1000,
             labour.hospital_health_worker_per_1000]) * self.population / 1000
         self.base_attractiveness = labour.trust_attractiveness
+        self.knowledge = 0.0  # the trust's adopted practice (0-1): none modelled yet
         self.transfer_pending = False
         self.transfers = 0
         # partners are likelier the larger they are (and the closer the tie)

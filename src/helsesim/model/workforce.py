@@ -51,7 +51,8 @@ def labour_year(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
 
 def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
                  is_trust: np.ndarray, params: LabourParams, rng: np.random.Generator,
-                 starts: np.ndarray) -> tuple[np.ndarray, list[Flows]]:
+                 starts: np.ndarray, retention: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, list[Flows]]:
     """One year of flows in every community at once; nobody moves between communities.
 
     Args:
@@ -63,6 +64,8 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
         params: labour parameters.
         rng: the model's labour generator.
         starts: (n_communities,) the first row of each community's block, ascending from 0.
+        retention: (n_employers,) the share of each employer's quit hazard that projects
+            remove (0: none; None: no project effects).
 
     Returns:
         The new filled counts (never above the rounded positions, never negative) and each
@@ -76,7 +79,10 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     surplus = np.maximum(filled - cap, 0)
     filled = filled - surplus
     rel = attract - (np.add.reduceat(attract, starts) / sizes)[comm]
-    q = np.clip(params.quit_rate * np.exp(-params.retention_sensitivity * rel), 0.0, 0.95)
+    q = params.quit_rate * np.exp(-params.retention_sensitivity * rel)
+    if retention is not None:
+        q = q * (1.0 - retention)
+    q = np.clip(q, 0.0, 0.95)
     quits = rng.binomial(filled, q[:, None])
     exits = rng.binomial(quits, params.exit_share)
     movers = quits - exits + surplus
@@ -153,6 +159,16 @@ class Workforce:
         self.base_attractiveness = np.array([e.base_attractiveness for e in self.employers])
         #: Attractiveness gained from recruitment projects.
         self.bonus = np.zeros(len(self.employers))
+        n = len(self.employers)
+        #: What running and lasting projects do to each employer this year
+        #: (:meth:`set_project_effects`): the share of the quit hazard they remove, the
+        #: attractiveness they add for job seekers, the student placements they fund
+        #: (persons a year) and the groups of employers whose staff form one professional
+        #: environment (a shared personnel pool).
+        self.retention = np.zeros(n)
+        self.attraction = np.zeros(n)
+        self.placements = np.zeros(n)
+        self.pools: list[np.ndarray] = []
         self.vacancy_shares: list[float] = []
         #: This year's moves by community.
         self.flows = {key: Flows() for key in communities}
@@ -177,10 +193,26 @@ class Workforce:
         self.positions *= 1.0 + self.params.need_growth
         self.refresh_vacancies()
 
+    def set_project_effects(self, retention: np.ndarray, attraction: np.ndarray,
+                            placements: np.ndarray | None = None,
+                            pools: list[np.ndarray] | None = None) -> None:
+        """What projects do to each employer this year (arrays in employer order), set by the
+        project portfolio before the labour market: ``retention`` in [0, 1) is the share of the
+        quit hazard removed, ``attraction`` is added to attractiveness, ``placements`` are
+        student placements funded (persons a year), ``pools`` are groups of employer indices
+        whose staff count as one professional environment."""
+        n = len(self.employers)
+        self.retention = np.clip(np.asarray(retention, dtype=float), 0.0, 0.99)
+        self.attraction = np.asarray(attraction, dtype=float)
+        self.placements = (np.zeros(n) if placements is None
+                           else np.asarray(placements, dtype=float))
+        self.pools = list(pools or [])
+
     def labour_market(self) -> None:
         """Staff quit, leave or move; job seekers choose employers by attractiveness."""
-        new, flows = labour_years(self.positions, self.filled, self.attractiveness(),
-                                  self.is_trust, self.params, self.rng, self.starts)
+        new, flows = labour_years(self.positions, self.filled,
+                                  self.attractiveness() + self.attraction, self.is_trust,
+                                  self.params, self.rng, self.starts, self.retention)
         self.filled[:] = new
         self.refresh_vacancies()
         self.flows = dict(zip(self.flows, flows, strict=True))
