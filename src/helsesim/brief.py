@@ -161,7 +161,7 @@ def change(value: float, info: Outcome, unit: bool = True) -> str:
     return _signed(value * scale) + (_unit(info) if unit else "")
 
 
-def interval(row, info: Outcome) -> str:
+def interval(row: pd.Series, info: Outcome) -> str:
     """Median paired difference and its 90 % interval: ``-4.31 MNOK/yr [-11, +6.85]``."""
     return (f"{change(float(row['median']), info)} [{change(float(row['q05']), info, False)}, "
             f"{change(float(row['q95']), info, False)}]")
@@ -200,7 +200,7 @@ def _arm_order(summary: pd.DataFrame, differences: pd.DataFrame, runs: pd.DataFr
     return [baseline] + [a for a in arms if a != baseline], baseline
 
 
-def _better_share(row, better: str) -> tuple[float, float]:
+def _better_share(row: pd.Series, better: str) -> tuple[float, float]:
     """(share of seeds where the arm is better, share where worse)."""
     if better == "lower":
         return float(row["share_lower"]), float(row["share_higher"])
@@ -242,7 +242,7 @@ def _headline(outcome: str, info: Outcome, baseline: str, others: list[str],
                 f"{outcome}")
 
 
-def _within_noise(r, base_row) -> bool:
+def _within_noise(r: pd.Series, base_row: pd.Series) -> bool:
     spread = float(base_row["q95"] - base_row["q05"])
     return (float(r["q05"]) <= 0.0 <= float(r["q95"])
             and abs(float(r["median"])) <= NOISE_FRACTION * spread)
@@ -324,35 +324,52 @@ def _split_flags(runs: pd.DataFrame, arms: list[str], headline: list[str],
     return out
 
 
+def _unspent(runs: pd.DataFrame, cols: dict[str, str]) -> pd.Series | None:
+    """Money left unspent per arm (median over seeds of available minus spent, per run), when
+    the runs table has both but no ``carried_over`` column to say it directly; else None."""
+    if "carried_over" in cols or not {"available", "spent"} <= set(cols):
+        return None
+    return (runs[cols["available"]] - runs[cols["spent"]]).groupby(runs["arm"]).median()
+
+
+def _money_note(runs: pd.DataFrame, unspent: bool) -> Line:
+    """What the money lines are: over the run (its years), medians over seeds."""
+    years = int(runs["years"].median()) if "years" in runs else None
+    note = "Over the run" + (f" ({years} years)" if years else "") + ", medians over seeds"
+    if unspent:
+        note += "; unspent = available minus spent, per run"
+    return Line("note", note + ".", "runs")
+
+
+def _money_words(medians: dict[str, float], unspent: float | None) -> list[str]:
+    """One arm's money in words, from the medians of the roles its runs table has."""
+    words = []
+    if "available" in medians:
+        words.append(f"{_mnok(medians['available'])} available")
+    if "spent" in medians:
+        words.append(f"{_mnok(medians['spent'])} spent on projects")
+    if "spent_share" in medians:
+        words.append(f"{_pct(medians['spent_share'])} of the money available spent")
+    if "carried_over" in medians:
+        words.append(f"{_mnok(medians['carried_over'])} carried over")
+    elif unspent is not None:
+        words.append(f"{_mnok(unspent)} unspent")
+    return words
+
+
 def _money(runs: pd.DataFrame, arms: list[str]) -> list[Line]:
     cols = {role: c for role, c in MONEY_COLUMNS.items() if c in runs}
     if not cols:
         return []
     med = runs.groupby("arm")[list(cols.values())].median()
-    unspent = "carried_over" not in cols and {"available", "spent"} <= set(cols)
-    if unspent:  # per run, then the median
-        left = (runs[cols["available"]] - runs[cols["spent"]]).groupby(runs["arm"]).median()
-    years = int(runs["years"].median()) if "years" in runs else None
-    note = "Over the run" + (f" ({years} years)" if years else "") + ", medians over seeds"
-    if unspent:
-        note += "; unspent = available minus spent, per run"
-    out = [Line("note", note + ".", "runs")]
+    left = _unspent(runs, cols)
+    out = [_money_note(runs, unspent=left is not None)]
     for arm in arms:
         if arm not in med.index:
             continue
-        m = {role: float(med.loc[arm, c]) for role, c in cols.items()}
-        bits = []
-        if "available" in m:
-            bits.append(f"{_mnok(m['available'])} available")
-        if "spent" in m:
-            bits.append(f"{_mnok(m['spent'])} spent on projects")
-        if "spent_share" in m:
-            bits.append(f"{_pct(m['spent_share'])} of the money available spent")
-        if "carried_over" in m:
-            bits.append(f"{_mnok(m['carried_over'])} carried over")
-        elif unspent:
-            bits.append(f"{_mnok(float(left[arm]))} unspent")
-        out.append(Line("money", f"{_arm(arm)}: " + ", ".join(bits) + ".",
+        medians = {role: float(med.loc[arm, c]) for role, c in cols.items()}
+        words = _money_words(medians, None if left is None else float(left[arm]))
+        out.append(Line("money", f"{_arm(arm)}: " + ", ".join(words) + ".",
                         "runs: median of " + ", ".join(cols.values()) + " per arm"))
     return out
 

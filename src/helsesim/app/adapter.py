@@ -11,7 +11,7 @@ What it uses of helsesim (and nothing else in ``helsesim.app`` imports helsesim)
   progress is read from the finished parts the runner saves in ``<job>/parts``;
 * step mode: ``helsesim.model.HealthSystem`` (``step()`` is one year) and its tables;
 * data: ``helsesim.data`` (communities, municipality positions);
-* outcomes: ``helsesim.outcomes`` (``outcome_info``, ``OUTCOMES``,
+* outcomes: ``helsesim.outcomes`` (``Outcome``, ``outcome_info``, ``OUTCOMES``,
   ``DEFAULT_OUTCOMES``); the allocation designs ``helsesim.allocation.DESIGNS``;
 * figures: ``helsesim.plotting`` and the map data of ``helsesim.report`` (``map_nodes``,
   ``project_ties``, ``final_year``); the decision brief: ``helsesim.brief``.
@@ -29,13 +29,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+from matplotlib.figure import Figure
+from omegaconf import DictConfig, open_dict
 
 from helsesim import allocation, brief, config, data, plotting, report, results
 from helsesim.api import build_config
 from helsesim.experiment import compose_config, run_experiment
-from helsesim.outcomes import DEFAULT_OUTCOMES, OUTCOMES, outcome_info
+from helsesim.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome, outcome_info
+
+if TYPE_CHECKING:  # imported when the step model is made (see step_model_class)
+    from helsesim.model import HealthSystem
 
 #: Outcomes drawn over time unless the user picks others.
 TIME_SERIES = list(report.TIME_SERIES)
@@ -125,7 +131,7 @@ class Param:
         return self.path.split(".", 1)[0]
 
 
-def _slider_hi(default, lo, hi):
+def _slider_hi(default: float | int | bool, lo: float | None, hi: float | None) -> float:
     """The slider's upper end: the schema's bound, unless that is only a validity limit far
     above the default (the national grant may be up to 10**12 NOK: the slider stops at
     ``OPEN_RANGE_FACTOR`` times the default)."""
@@ -237,10 +243,8 @@ def arm_changes(setup: Setup) -> dict[str, dict]:
     }
 
 
-def experiment_config(setup: Setup, n_jobs: int = -1):
+def experiment_config(setup: Setup, n_jobs: int = -1) -> DictConfig:
     """The composed configuration of the experiment, as ``helsesim`` would run it."""
-    from omegaconf import open_dict
-
     if setup.community not in {c.key for c in communities()}:
         raise SetupError(f"community: got {setup.community!r}; allowed: "
                          f"{', '.join(c.key for c in communities())}")
@@ -370,7 +374,8 @@ class Row:
     seeds_better: str
 
 
-def _cell(r, info, fmt) -> tuple[str, str]:
+def _cell(r: pd.Series, info: Outcome, fmt: Callable[[float, Outcome, bool], str]
+          ) -> tuple[str, str]:
     return (fmt(float(r["median"]), info, False),
             f"[{fmt(float(r['q05']), info, False)}, {fmt(float(r['q95']), info, False)}]")
 
@@ -407,7 +412,7 @@ def _note(analysis: Analysis) -> str:
             "helsesim app.")
 
 
-def map_figure(analysis: Analysis):
+def map_figure(analysis: Analysis) -> Figure:
     """Where the money went and the collaboration ties, one panel per arm (a matplotlib
     Figure)."""
     munis = analysis.tables["municipalities"]
@@ -419,20 +424,20 @@ def map_figure(analysis: Analysis):
                              "together", note=_note(analysis), label_largest=3 if single else 0)
 
 
-def time_series_figure(analysis: Analysis, outcomes: list[str]):
+def time_series_figure(analysis: Analysis, outcomes: list[str]) -> Figure:
     return plotting.plot_time_series(analysis.tables["years"], outcomes, analysis.arms,
                                      analysis.baseline, title="Outcomes over time",
                                      note=_note(analysis))
 
 
-def distribution_figure(analysis: Analysis, outcomes: list[str]):
+def distribution_figure(analysis: Analysis, outcomes: list[str]) -> Figure:
     outcomes = [o for o in outcomes if o in analysis.tables["runs"]]
     return plotting.plot_outcome_distributions(
         results.ok_runs(analysis.tables["runs"]), outcomes, analysis.arms, analysis.baseline,
         title="End-of-run outcomes", note=_note(analysis))
 
 
-def differences_figure(analysis: Analysis, outcomes: list[str]):
+def differences_figure(analysis: Analysis, outcomes: list[str]) -> Figure:
     return plotting.plot_paired_differences(
         analysis.tables["differences"], outcomes, analysis.arms, analysis.baseline,
         title=f"Paired differences against {analysis.baseline}", note=_note(analysis))
@@ -448,7 +453,7 @@ def download_files(analysis: Analysis) -> dict[str, Path]:
 
 # --- step mode: one run, year by year ---------------------------------------------------------
 
-def step_model_class():
+def step_model_class() -> type[HealthSystem]:
     """A HealthSystem that stops (``running = False``) after its configured years, so that Mesa's
     play button stops there."""
     from helsesim.model import HealthSystem
@@ -471,7 +476,7 @@ def step_parameters(setup: Setup) -> dict:
     return {"cfg": cfg}
 
 
-def step_state(model) -> dict:
+def step_state(model: HealthSystem) -> dict:
     """The tables of a step model so far: years, municipalities (this year), projects."""
     tables = model.tables()
     years = tables["years"]
@@ -483,7 +488,7 @@ def step_state(model) -> dict:
             "projects": projects, "runs": runs, "year": model.year, "final": model.horizon}
 
 
-def step_map_figure(state: dict, title: str):
+def step_map_figure(state: dict, title: str) -> Figure:
     nodes = report.map_nodes(state["municipalities"], report.positions())
     ties = report.project_ties(state["projects"], state["runs"])
     single = nodes["community"].nunique() == 1
@@ -492,6 +497,6 @@ def step_map_figure(state: dict, title: str):
                              label_largest=3 if single else 0)
 
 
-def step_series_figure(state: dict, outcomes: list[str]):
+def step_series_figure(state: dict, outcomes: list[str]) -> Figure:
     return plotting.plot_time_series(state["years"], outcomes, ["this run"], None,
                                      title="This run so far")

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import markdown
 import solara
 import solara.lab
+from matplotlib.figure import Figure as MatplotlibFigure
 
 from helsesim.app import adapter
 from helsesim.app.figures import locator_map
@@ -35,7 +38,7 @@ lever_values = solara.reactive(dict(DEFAULTS))
 years = solara.reactive(10)
 n_seeds = solara.reactive(10)
 root_seed = solara.reactive(1)
-analysis = solara.reactive(None)  # the latest adapter.Analysis
+analysis: solara.Reactive[adapter.Analysis | None] = solara.reactive(None)  # the latest run
 progress = solara.reactive((0, 0))  # (runs done, runs)
 shown = solara.reactive(list(adapter.TIME_SERIES))  # outcomes in the figures
 
@@ -78,14 +81,15 @@ CSS = """
 
 
 @solara.component
-def Markdown(text: str, classes: list[str] | None = None):
+def Markdown(text: str, classes: list[str] | None = None) -> solara.Element:
     """Markdown rendered on the server (Solara's own Markdown loads KaTeX from a CDN)."""
     html = markdown.markdown(text, extensions=["tables"])
     return solara.HTML(tag="div", unsafe_innerHTML=html, classes=["helsesim-md", *(classes or [])])
 
 
 @solara.component
-def Figure(make, dependencies: list, classes: list[str] | None = None):
+def Figure(make: Callable[[], MatplotlibFigure], dependencies: list,
+           classes: list[str] | None = None) -> None:
     """A matplotlib figure drawn only when its inputs change."""
     fig = solara.use_memo(make, dependencies)
     with solara.Div(classes=["helsesim-figure", *(classes or [])]):
@@ -96,7 +100,7 @@ def Figure(make, dependencies: list, classes: list[str] | None = None):
 # --- the choices -----------------------------------------------------------------------------
 
 @solara.component
-def CommunityChoice():
+def CommunityChoice() -> None:
     items = [{"text": c.name, "value": c.key} for c in COMMUNITIES]
     solara.v.Select(label="Health community", items=items, v_model=community.value,
                     on_v_model=community.set, class_="helsesim-community", dense=True)
@@ -108,7 +112,7 @@ def CommunityChoice():
 
 
 @solara.component
-def DesignChoice():
+def DesignChoice() -> None:
     names = adapter.designs()
     solara.Select("Design", values=names, value=design, classes=["helsesim-design"])
     solara.Text(adapter.design_doc(design.value), classes=["helsesim-hint"])
@@ -124,10 +128,10 @@ def _label(p: adapter.Param) -> str:
 
 
 @solara.component
-def Lever(p: adapter.Param):
+def Lever(p: adapter.Param) -> None:
     value = lever_values.value[p.path]
 
-    def set_value(v):
+    def set_value(v: float | int | bool) -> None:
         if p.unit == "NOK/yr":
             v = float(v) * MNOK
         lever_values.set({**lever_values.value, p.path: v})
@@ -158,7 +162,7 @@ def Lever(p: adapter.Param):
 
 
 @solara.component
-def LeverChoice():
+def LeverChoice() -> None:
     groups = {"levers": "Levers", "scenario": "Money", "allocation": "Design parameters"}
     changed = sum(v != DEFAULTS[k] for k, v in lever_values.value.items())
     solara.Text(f"{changed} changed from the status quo" if changed else "All at the status quo",
@@ -172,7 +176,7 @@ def LeverChoice():
 
 
 @solara.component
-def RunChoice():
+def RunChoice() -> None:
     with solara.Div(classes=["helsesim-years"]):
         solara.SliderInt("Years", value=years, min=1, max=adapter.MAX_YEARS)
     with solara.Div(classes=["helsesim-seeds"]):
@@ -181,7 +185,7 @@ def RunChoice():
 
 
 @solara.component
-def RunButton():
+def RunButton() -> None:
     try:
         setup = current_setup()
         setup.arms()
@@ -208,7 +212,7 @@ def RunButton():
 def side_by_side_html(an: adapter.Analysis) -> str:
     arm, base = an.arms[1], an.baseline
 
-    def cell(pair, col):
+    def cell(pair: tuple[str, str], col: str) -> str:
         return (f"<td class='num' data-col='{col}'><span class='median'>{pair[0]}</span><br>"
                 f"<small>{pair[1]}</small></td>")
 
@@ -228,7 +232,7 @@ def side_by_side_html(an: adapter.Analysis) -> str:
 
 
 @solara.component
-def Overview(an: adapter.Analysis):
+def Overview(an: adapter.Analysis) -> None:
     with solara.Columns([7, 5]):
         with solara.Column():
             solara.HTML(tag="h3", unsafe_innerHTML="Two designs side by side")
@@ -244,13 +248,13 @@ def Overview(an: adapter.Analysis):
 
 
 @solara.component
-def OutcomePicker():
+def OutcomePicker() -> None:
     solara.SelectMultiple("Outcomes in the figures", values=shown,
                           all_values=adapter.outcome_choices(), dense=True)
 
 
 @solara.component
-def OverTime(an: adapter.Analysis):
+def OverTime(an: adapter.Analysis) -> None:
     OutcomePicker()
     outcomes = [o for o in shown.value if o in an.tables["years"]]
     if outcomes:
@@ -261,7 +265,7 @@ def OverTime(an: adapter.Analysis):
 
 
 @solara.component
-def Distributions(an: adapter.Analysis):
+def Distributions(an: adapter.Analysis) -> None:
     OutcomePicker()
     outcomes = [o for o in shown.value if o in an.tables["runs"]]
     if not outcomes:
@@ -275,7 +279,7 @@ def Distributions(an: adapter.Analysis):
                classes=["helsesim-differences"])
 
 
-def _zip(files: dict) -> bytes:
+def _zip(files: dict[str, Path]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, path in files.items():
@@ -284,7 +288,7 @@ def _zip(files: dict) -> bytes:
 
 
 @solara.component
-def Tables(an: adapter.Analysis):
+def Tables(an: adapter.Analysis) -> None:
     files = adapter.download_files(an)
     solara.Text("The job folder as the helsesim command writes it (parquet tables, summary.md, "
                 "manifest.json with the full configuration), or single tables as CSV.",
@@ -302,7 +306,7 @@ def Tables(an: adapter.Analysis):
 
 
 @solara.component
-def StepMode(setup: adapter.Setup):
+def StepMode(setup: adapter.Setup) -> None:
     """One run of the design arm, year by year, with Mesa's model controller (reset, play,
     step)."""
     from mesa.visualization.solara_viz import ModelController
@@ -343,7 +347,7 @@ def StepMode(setup: adapter.Setup):
 
 
 @solara.component
-def Results():
+def Results() -> None:
     an = analysis.value
     setup = current_setup()
     if an is None:
@@ -376,7 +380,7 @@ def Results():
 
 
 @solara.component
-def Page():
+def Page() -> None:
     solara.Style(CSS)
     solara.Title("helsesim")
     with solara.AppBar():
@@ -395,7 +399,7 @@ def Page():
 
 
 @solara.component
-def Layout(children=()):
+def Layout(children: Sequence[solara.Element] = ()) -> solara.Element:
     return solara.AppLayout(children=children, title="helsesim", color="#23395d")
 
 
