@@ -194,8 +194,9 @@ class LabourParams:
                             "start; spread over its employers by the labour market's own "
                             "stationary gradient (ODD 7.10).", lo=0.0, hi=1.0)
     quit_rate: float = p(0.12, "1/yr", "sourced range: helsesykepleiere 10.7-17.8 %/yr, nurses "
-                         "'klart høyere' (KS PAI via helsedirektoratet.no); value tuned so that "
-                         "municipal nurses quit 0.12-0.15/yr (T9a); plausible 0.07-0.20",
+                         "'klart høyere' (KS PAI via helsedirektoratet.no; CCE §3: nurses "
+                         "0.12); realised for municipal nurses 0.13 (Nordland), 0.11 (Norway); "
+                         "plausible 0.08-0.20",
                          "Yearly share of nurses who leave their employer at the reference "
                          "attractiveness A = 0 (a fully staffed 10,000-inhabitant municipality at "
                          "the hospital); doctors and health workers by their ratios.", lo=0.0,
@@ -213,22 +214,24 @@ class LabourParams:
                           "that leave the sector (retire, other work); for doctors and health "
                           "workers divided by their quit ratio (the same exits per staff).",
                           lo=0.0, hi=1.0)
-    leave_community_share: float = p(0.1, "share", "assumption (CCE §3: 0.3, 0.1-0.5); value "
-                                     "tuned with `inflow_rate`; plausible 0.1-0.5",
+    leave_community_share: float = p(0.1, "share", "assumption (no rate found, CCE §3); set "
+                                     "with `outside_option` so that ~1 %/yr of staff leave for "
+                                     "the rest of the country; plausible 0.05-0.5",
                                      "Share of the quitters who stay in the sector who leave the "
                                      "community for the rest of the country, at A = 0; times "
                                      "exp(-outside_sensitivity x A) of their employer.",
                                      lo=0.0, hi=1.0)
     inflow_rate: float = p(0.042, "1/yr", "derived: 4,954-6,111 nurse students a year, completion "
                            "75-85 %, against ~122,000 nurses: 3.3-4.3 % (HK-dir; CCE §3), plus "
-                           "immigrants and returners; plausible 0.025-0.05",
-                           "New staff from outside the community (graduates, immigrants, "
-                           "returners) per position per year at A = 0; times "
+                           "immigrants; value at the top, so that national vacancies rise "
+                           "slowly (T8); plausible 0.025-0.05",
+                           "New staff from outside the community (graduates, immigrants) "
+                           "per position per year at A = 0; times "
                            "exp(outside_sensitivity x the community's mean attractiveness).",
                            lo=0.0, hi=1.0)
-    migration_rate: float = p(0.01, "1/yr", "derived: set so that a community at A = 0 gains "
-                              "from the rest of the country as many as it loses to it (national "
-                              "balance, checked on `norway`); plausible 0.005-0.04",
+    migration_rate: float = p(0.01, "1/yr", "derived: national balance, as many come from the "
+                              "rest of the country as leave for it (on `norway` both 1.0 % of "
+                              "staff a year, ODD 9.3); plausible 0.005-0.04",
                               "Staff moving in from the rest of the country (returners, movers) "
                               "per position per year at A = 0; scaled like `inflow_rate`.",
                               lo=0.0, hi=1.0)
@@ -242,31 +245,37 @@ class LabourParams:
                                    "How strongly the community's absolute attractiveness "
                                    "raises its draw on the rest of the country and lowers "
                                    "leaving for it.", lo=0.0, hi=10.0)
-    outside_option: float = p(0.005, "vacancies per position", "derived: the national vacancy "
-                              "rate ≈3.5 % (NAV 2024, CCE §3): a job seeker weighs as many "
-                              "vacancies elsewhere, at A = 0, per position of the community; "
-                              "plausible 0.01-0.1", "Weight of the outside option (a job in the "
+    outside_option: float = p(0.005, "vacancies per position", "assumption: a job seeker who "
+                              "lives in the community weighs few jobs elsewhere (moving costs; "
+                              "the national "
+                              "vacancy rate ≈3.5 %, NAV 2024, is the upper end); plausible "
+                              "0.001-0.035", "Weight of the outside option (a job in the "
                               "rest of the country) in the job seekers' choice.", lo=0.0,
                               hi=10.0)
     retention_sensitivity: float = p(0.5, "-", "directional: ASPE 2014 two-location choice model "
                                      "(self-selection); value assumed, plausible 0.2-1.0",
                                      "How strongly attractiveness lowers quits.",
                                      lo=0.0, hi=100.0)
-    choice_sensitivity: float = p(0.4, "-", "assumption; plausible 0.3-1.5",
+    choice_sensitivity: float = p(0.4, "-", "assumption; set low with `size_attraction`, "
+                                  "`remoteness_penalty`, `workload_penalty` so that the "
+                                  "small/large vacancy ratio of year 1 is 1.2-2.5 (T7a); "
+                                  "plausible 0.3-1.5",
                                   "Logit sensitivity of job seekers to employers' "
                                   "attractiveness.", lo=0.0, hi=100.0)
     size_attraction: float = p(0.08, "per log-unit", "directional: NOU 2023:4 ch. 5-6, problems "
                                "largest in rural districts; counter-evidence 'uavhengig av "
-                               "sentralitet' (CCE §3); value assumed, plausible 0.05-0.35",
+                               "sentralitet' (CCE §3); value assumed, set low (T7a), "
+                               "plausible 0.05-0.35",
                                "Attractiveness of the place per log of population.", lo=0.0,
                                hi=100.0)
     remoteness_penalty: float = p(0.1, "per 100 km", "directional: NOU 2023:4 ch. 6; seed 002 "
                                   "M28 (distance decay); stands in for SSB centrality, not in "
-                                  "the data; value assumed, plausible 0.05-0.5",
+                                  "the data; value assumed, set low (T7a), plausible 0.05-0.5",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0,
                                   hi=100.0)
     workload_penalty: float = p(1.0, "per vacancy share", "directional: NOU 2023:4 ch. 6 "
-                                "(workload drives turnover); value assumed, plausible 1-3",
+                                "(workload drives turnover); value assumed, at the bottom of "
+                                "the plausible 1-3 (T7a)",
                                 "Attractiveness lost per unit of the employer's own vacancy "
                                 "share (workload of those who stay).", lo=0.0, hi=100.0)
     environment_attraction: float = p(1.0, "-", "directional: 'Større fagmiljøer bidrar gjerne "
@@ -291,7 +300,10 @@ class LabourParams:
                           "that counts in an employer's professional environment.", lo=0.0,
                           hi=1.0)
     trust_attractiveness: float = p(0.0, "-", "directional: NOU 2023:4 ch. 6, hospitals recruit "
-                                    "from the same pool; value assumed, plausible 0.2-1.0",
+                                    "from the same pool; value assumed: the hospital's "
+                                    "advantage is its environment (counted apart) and the "
+                                    "graduates' "
+                                    "preference; plausible -0.3-0.5",
                                     "Attractiveness of the hospital as a place to work, against "
                                     "the reference municipality (its environment counted apart).",
                                     lo=-100.0, hi=100.0)

@@ -473,9 +473,10 @@ class Workforce:
         """Staff quit, leave or move; new staff come from the rest of the country; job
         seekers choose employers by attractiveness or leave."""
         detail: dict[str, np.ndarray] = {}
+        retention = self.retention if self.retention.any() else None
         new, flows = labour_years(self.positions, self.filled,
                                   self.attractiveness_by_profession(), self.is_trust,
-                                  self.params, self.rng, self.starts, self.retention,
+                                  self.params, self.rng, self.starts, retention,
                                   self.placement_graduates(), detail)
         for f, followers in zip(flows, self._followers.tolist(), strict=True):
             f.transfer_followers = followers
