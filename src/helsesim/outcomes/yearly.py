@@ -156,9 +156,29 @@ class YearGroups:
     def mean_over_boards(self, column: np.ndarray) -> np.ndarray:
         return ratio(self.sum(self.board_group, column), self.n_boards)
 
+    @cached_property
+    def staff_by_size(self) -> np.ndarray:
+        """(groups, size classes) municipal staff."""
+        return self.by_size(self.municipal_staff)
+
+    @cached_property
+    def positions_by_size(self) -> np.ndarray:
+        return self.by_size(self.municipal_positions)
+
+    @cached_property
+    def population_by_size(self) -> np.ndarray:
+        return self.by_size(self.state.population)
+
+    @cached_property
+    def flows(self) -> np.ndarray:
+        """(groups, FLOW_KEYS) this year's labour flows summed per group (one product)."""
+        boards = len(self.board_group)
+        member = np.zeros((self.n, boards))
+        member[self.board_group, np.arange(boards)] = 1.0
+        return member @ self.state.board_flows
+
     def vacancy_rate_of_sizes(self, size: int) -> np.ndarray:
-        staff = self.by_size(self.municipal_staff)[:, size]
-        return 1 - ratio(staff, self.by_size(self.municipal_positions)[:, size])
+        return 1 - ratio(self.staff_by_size[:, size], self.positions_by_size[:, size])
 
     def vacancy_rate_of_profession(self, profession: int) -> np.ndarray:
         s = self.state
@@ -280,7 +300,7 @@ def uncompensated_task_shift_cost(g: YearGroups) -> np.ndarray:
 
 def _shift_burden_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
     return lambda g: ratio(g.by_size(g.state.uncompensated)[:, size],
-                           g.by_size(g.state.population)[:, size])
+                           g.population_by_size[:, size])
 
 
 def influence_concentration(g: YearGroups) -> np.ndarray:
@@ -293,8 +313,8 @@ def _influence_share(lead_class: int) -> Callable[[YearGroups], np.ndarray]:
 
 def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
     def moves(g: YearGroups) -> np.ndarray:
-        total = g.sum(g.board_group, g.state.board_flows[:, flow])
-        return total if FLOW_KEYS[flow] == "fte_retained" else total.astype(np.int64)
+        total = g.flows[:, flow]
+        return total if FLOW_KEYS[flow] == "fte_retained" else np.rint(total).astype(np.int64)
     return moves
 
 
@@ -303,7 +323,7 @@ def staff_fte_municipal(g: YearGroups) -> np.ndarray:
 
 
 def staff_fte_small(g: YearGroups) -> np.ndarray:
-    return g.by_size(g.municipal_staff)[:, 0]
+    return g.staff_by_size[:, 0]
 
 
 def vacancy_gap_small_large(g: YearGroups) -> np.ndarray:
@@ -311,8 +331,7 @@ def vacancy_gap_small_large(g: YearGroups) -> np.ndarray:
 
 
 def _staff_per_1000(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: 1000 * ratio(g.by_size(g.municipal_staff)[:, size],
-                                  g.by_size(g.state.population)[:, size])
+    return lambda g: 1000 * ratio(g.staff_by_size[:, size], g.population_by_size[:, size])
 
 
 _SHARE = "share of positions"
