@@ -289,9 +289,11 @@ class LabourParams:
                                 "professional environment (a doctors' rota); plausible 2-15",
                                 "Colleagues of the same profession at which the environment "
                                 "term is half its full value.", lo=0.01, hi=1e4)
-    knowledge_attraction: float = p(0.5, "per knowledge unit", "directional: relevant "
+    knowledge_attraction: float = p(0.25, "per knowledge unit", "directional: relevant "
                                     "professional development retains staff (RETAIN element 8, "
-                                    "anchors-domain §1.5); value assumed, plausible 0-1",
+                                    "anchors-domain §1.5); value assumed, one of several "
+                                    "retention elements: full knowledge cuts quits by ~12 %; "
+                                    "plausible 0-0.5",
                                     "Attractiveness per unit of the employer's adopted practice "
                                     "(`knowledge`, 0-1).", lo=0.0, hi=100.0)
     pool_share: float = p(0.5, "share", "assumption: pooled colleagues of a shared personnel "
