@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from helsesim.model.agents import REFERENCE_POPULATION
+
 if TYPE_CHECKING:
     from helsesim.config import LabourParams
     from helsesim.model.agents import Employer, HealthTrust, Municipality
 
-#: Inhabitants of the reference municipality (A = 0), as in ``agents.REFERENCE_POPULATION``.
-REFERENCE_POPULATION = 10_000
 #: Exponents are clipped to this size (the parameter bounds allow extreme attractiveness).
 MAX_EXPONENT = 50.0
 #: Rounds of the matching: seekers not placed try the remaining vacancies again.
