@@ -221,14 +221,23 @@ class LabourParams:
                                      "community for the rest of the country, at A = 0; times "
                                      "exp(-outside_sensitivity x A) of their employer.",
                                      lo=0.0, hi=1.0)
-    inflow_rate: float = p(0.042, "1/yr", "derived: 4,954-6,111 nurse students a year, completion "
+    inflow_rate: float = p(0.038, "1/yr", "derived: 4,954-6,111 nurse students a year, completion "
                            "75-85 %, against ~122,000 nurses: 3.3-4.3 % (HK-dir; CCE §3), plus "
-                           "immigrants; value at the top, so that national vacancies rise "
+                           "immigrants; value in the range, with national vacancies rising "
                            "slowly (T8); plausible 0.025-0.05",
                            "New staff from outside the community (graduates, immigrants) "
                            "per position per year at A = 0; times "
                            "exp(outside_sensitivity x the community's mean attractiveness).",
                            lo=0.0, hi=1.0)
+    inflow_ratio_health_worker: float = p(1.3, "ratio", "assumption: health-worker posts are "
+                                          "also filled by staff without health education "
+                                          "(a group of its own in Kompetanseløft årsrapport "
+                                          "2021 ch. 3.5), so their pool is wider than the "
+                                          "trained pipeline; sets the order nurses > health "
+                                          "workers in vacancies (T8, KS arbeidsgivermonitor); "
+                                          "plausible 1-1.5", "New staff from outside for "
+                                          "health-worker posts relative to nurses' and doctors' "
+                                          "(per position).", lo=0.0, hi=10.0)
     migration_rate: float = p(0.01, "1/yr", "derived: national balance, as many come from the "
                               "rest of the country as leave for it (on `norway` both 1.0 % of "
                               "staff a year, ODD 9.3); plausible 0.005-0.04",

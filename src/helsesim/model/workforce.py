@@ -181,7 +181,9 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     np.multiply(movers, trust_rows, out=stacked[:, 4 * k:])
     sums = np.add.reduceat(stacked, starts, axis=0)
     community_positions = sums[:, 2 * k:3 * k]
-    entrants = rng.poisson((params.inflow_rate + params.migration_rate) * community_positions
+    pipeline = np.array([1.0, 1.0, params.inflow_ratio_health_worker])
+    entrants = rng.poisson((params.inflow_rate + params.migration_rate) * pipeline
+                           * community_positions
                            * np.exp(params.outside_sensitivity * sums[:, :k]
                                     / sums[:, k:2 * k])) + spare
     from_trust = sums[:, 4 * k:].astype(np.int64)
