@@ -101,6 +101,7 @@ def year_statistics(w, municipal, small, large, staff_before=None) -> dict:
 TARGETS = [
     ("vacancy", 1, 0.015, 0.05, "T8 year 1, all"),
     ("vacancy_nurse", 1, 0.02, 0.05, "T8 year 1, nurses"),
+    ("vacancy_health_worker", 1, np.nan, np.nan, "T8 order: below nurses"),
     ("vacancy_doctor_municipal", 1, 0.02, 0.07, "T8 year 1, municipal doctors"),
     ("vacancy", 10, 0.03, 0.15, "T8 year 10, all (assumed)"),
     ("ratio_small_large", 1, 1.2, 2.5, "T7a years 1-2"),
