@@ -3,6 +3,9 @@ the further figures that the pattern criteria of docs/ODD.md §9 use: member sha
 project budgets, the last year's labour moves and the anchoring sweep of P7 (open call), and
 P9's implementation rate by number of partners (open call, projects of all runs pooled).
 
+The labour market's own checks (its calibration table against targets T7-T10, paired
+experiments with synthetic project effects, and P8's ±50 % check) are in ``benchmarks/labour.py``.
+
 Usage: python benchmarks/patterns.py [n_seeds] [scenario] [key=value ...]
 
 Seeds 1..n_seeds (default 30) under every design, scenario ``nordland`` by default, 10 years
@@ -43,7 +46,9 @@ MOVES = {"moves_trust_to_municipality": "trust -> municipality",
          "moves_municipality_to_municipality": "municipality -> municipality",
          "moves_trust_to_trust": "trust -> trust",
          "moves_entrants_hired": "entrants hired",
-         "moves_exits": "exits"}
+         "moves_exits": "exits",
+         "moves_left_community": "left for the rest of the country",
+         "moves_quits": "quits"}
 BETWEEN = ["moves_trust_to_municipality", "moves_municipality_to_trust",
            "moves_municipality_to_municipality"]
 

@@ -1,6 +1,8 @@
-"""The labour pool (``labour_year``, ``labour_years``) on hand-made employers: staff within
-positions, staff accounted for (quits, exits, hires by origin), nothing moves without quits and
-inflow, attractive employers fill more vacancies, and communities share no pool."""
+"""The labour market (``labour_year``, ``labour_years``) on hand-made employers: staff within
+positions, staff accounted for (quits, exits, leavers, hires by origin), nothing moves without
+quits and inflow, attractive employers fill more vacancies, absolute attractiveness gains staff
+from the country, projects' retention cuts quits, placement graduates are hired where they had
+their placement, and communities share no pool."""
 
 from __future__ import annotations
 
@@ -61,7 +63,8 @@ def test_filled_stays_between_zero_and_rounded_positions(seed):
     rng = np.random.default_rng(seed)
     positions, filled, attract, is_trust = community(rng)
     lp = params(quit_rate=rng.uniform(0, 1), inflow_rate=rng.uniform(0, 0.5),
-                exit_share=rng.uniform(0, 1))
+                exit_share=rng.uniform(0, 1), leave_community_share=rng.uniform(0, 1),
+                outside_option=rng.uniform(0, 0.1), fill_chance=rng.uniform(0, 1))
     # some employers start above their (rounded) positions: they must be cut back
     filled[1] = np.round(positions[1]).astype(np.int64) + 3
     new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
@@ -76,7 +79,8 @@ def test_filled_stays_between_zero_and_rounded_positions(seed):
 def test_staff_are_accounted_for(seed):
     """new filled = old filled (capped) - quits + hires, and hires by origin add up:
     trust->trust + trust->municipality + municipality->trust + municipality->municipality
-    + entrants hired = total hires; movers hired <= quitters who stayed in the sector."""
+    + entrants hired = total hires; movers hired <= quitters who stayed in the sector; the
+    staff's change is what came from outside minus exits and those who left the community."""
     gen = np.random.default_rng(1000 + seed)
     positions, filled, attract, is_trust = community(gen)
     lp = params(quit_rate=gen.uniform(0.05, 0.5), inflow_rate=gen.uniform(0, 0.2),
@@ -104,6 +108,9 @@ def test_staff_are_accounted_for(seed):
             <= int(movers[~is_trust].sum()))
     assert flows.entrants_hired <= inflow
     assert total_hires <= int(movers.sum()) + inflow
+    assert flows.quits == int(quits.sum())
+    assert int(new.sum()) - int(start.sum()) == (flows.entrants_hired - flows.exits
+                                                 - flows.left_community)
 
 
 @pytest.mark.parametrize("inflow", [0.0, 0.05])
@@ -115,7 +122,7 @@ def test_flows_by_destination_match_hires(inflow):
     for seed in range(20):
         gen = np.random.default_rng(2000 + seed)
         positions, filled, attract, is_trust = community(gen)
-        lp = params(quit_rate=0.3, inflow_rate=inflow, exit_share=0.2)
+        lp = params(quit_rate=0.3, inflow_rate=inflow, migration_rate=inflow, exit_share=0.2)
         start = np.minimum(filled, np.round(positions).astype(np.int64))
         rng = Recorder(seed)
         new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
@@ -133,7 +140,7 @@ def test_flows_by_destination_match_hires(inflow):
 def test_nothing_changes_without_quits_and_inflow():
     rng = np.random.default_rng(5)
     positions, filled, attract, is_trust = community(rng)
-    lp = params(quit_rate=0.0, inflow_rate=0.0)
+    lp = params(quit_rate=0.0, inflow_rate=0.0, migration_rate=0.0)
     new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
     np.testing.assert_array_equal(new, filled)
     assert flows == Flows()
@@ -152,16 +159,17 @@ def test_only_entrants_fill_vacancies_without_quits():
 
 
 def test_movers_are_all_rehired_when_vacancies_abound():
-    """Without inflow and with vacancies everywhere, everyone who quits and stays in the
-    sector finds a job: staff fall by exactly the exits."""
+    """Without inflow, outside option, leaving or friction, and with vacancies everywhere,
+    everyone who quits and stays in the sector finds a job: staff fall by exactly the exits."""
     rng = np.random.default_rng(7)
     positions = np.full((6, 3), 1000.0)
     filled = np.full((6, 3), 100, dtype=np.int64)
     attract = np.linspace(-1, 1, 6)
     is_trust = np.array([True, False, False, False, False, False])
-    lp = params(quit_rate=0.3, inflow_rate=0.0, exit_share=0.4)
+    lp = params(quit_rate=0.3, inflow_rate=0.0, migration_rate=0.0, exit_share=0.4,
+                leave_community_share=0.0, outside_option=0.0, fill_chance=1.0)
     new, flows = labour_year(positions, filled.copy(), attract, is_trust, lp, rng)
-    assert flows.exits > 0
+    assert flows.exits > 0 and flows.left_community == 0
     assert int(new.sum()) == int(filled.sum()) - flows.exits
     assert flows.entrants_hired == 0
 
@@ -224,9 +232,9 @@ def test_input_filled_is_not_modified():
 
 
 def test_flows_add():
-    a = Flows(1, 2, 3, 4, 5, 6)
-    a.add(Flows(10, 20, 30, 40, 50, 60))
-    assert a == Flows(11, 22, 33, 44, 55, 66)
+    a = Flows(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0.5)
+    a.add(Flows(10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 1.0))
+    assert a == Flows(11, 22, 33, 44, 55, 66, 77, 88, 99, 110, 1.5)
 
 
 def test_communities_share_no_labour_pool():
@@ -267,3 +275,113 @@ def test_one_block_is_one_community():
                      np.array([0]))
     np.testing.assert_array_equal(a[0], b[0])
     assert [a[1]] == b[1]
+
+
+# -- a labour market open to the country --------------------------------------------------------
+
+def mean_staff_after(attract, lp, seeds=range(200), **kw):
+    """Mean total staff after one year, over seeds, of the standard community."""
+    positions, filled, _, is_trust = community(np.random.default_rng(21))
+    total = 0
+    for seed in seeds:
+        new, _ = labour_year(positions, filled.copy(), attract, is_trust, lp,
+                             np.random.default_rng(seed), **kw)
+        total += int(new.sum())
+    return total / len(seeds)
+
+
+def test_absolute_attractiveness_gains_staff_from_the_country():
+    """Raising every employer of a community by the same amount changes no rank, yet the
+    community keeps and draws more staff: attractiveness is absolute, not relative to the
+    community mean (issue 10 item 3)."""
+    _, _, attract, _ = community(np.random.default_rng(21))
+    lp = params()
+    low, high = mean_staff_after(attract, lp), mean_staff_after(attract + 0.5, lp)
+    assert high > low + 5, (low, high)
+
+
+def test_retention_cuts_the_quit_hazard_by_its_share():
+    positions, filled, attract, is_trust = community(np.random.default_rng(22))
+    lp = params()
+    quits = {}
+    for share in (0.0, 0.5):
+        retention = np.full(len(positions), share)
+        quits[share] = sum(labour_year(positions, filled.copy(), attract, is_trust, lp,
+                                       np.random.default_rng(seed), retention=retention)[1].quits
+                           for seed in range(100))
+    assert 0.4 < quits[0.5] / quits[0.0] < 0.6, quits
+
+
+def test_quits_avoided_are_reported_as_fte_retained():
+    positions, filled, attract, is_trust = community(np.random.default_rng(23))
+    none = labour_year(positions, filled.copy(), attract, is_trust, params(),
+                       np.random.default_rng(1))[1]
+    some = labour_year(positions, filled.copy(), attract, is_trust, params(),
+                       np.random.default_rng(1), retention=np.full(len(positions), 0.3))[1]
+    assert none.fte_retained == 0.0 and some.fte_retained > 0.0
+
+
+def test_unattractive_employers_lose_more_to_the_rest_of_the_country():
+    """Leavers per quitter who stays in the sector fall with the employer's attractiveness."""
+    positions = np.full((3, 3), 400.0)
+    filled = np.full((3, 3), 380, dtype=np.int64)
+    attract = np.array([0.0, 1.0, -1.0])
+    is_trust = np.array([True, False, False])
+    lp = params(quit_rate=0.3, exit_share=0.0)
+    leavers = np.zeros(3)
+    for seed in range(100):
+        detail = {}
+        labour_year(positions, filled.copy(), attract, is_trust, lp,
+                    np.random.default_rng(seed), detail=detail)
+        leavers += detail["leavers"].sum(axis=1) / np.maximum(detail["quits"].sum(axis=1), 1)
+    assert leavers[2] > leavers[0] > leavers[1]
+
+
+def test_the_outside_option_takes_job_seekers():
+    """With a strong outside option most movers leave the community rather than fill its
+    vacancies; without one they are hired."""
+    positions = np.full((4, 3), 300.0)
+    filled = np.full((4, 3), 200, dtype=np.int64)
+    attract = np.full(4, -1.0)
+    is_trust = np.array([True, False, False, False])
+    base = dict(quit_rate=0.3, inflow_rate=0.0, migration_rate=0.0, exit_share=0.0,
+                leave_community_share=0.0, fill_chance=1.0)
+    _, without = labour_year(positions, filled.copy(), attract, is_trust,
+                             params(outside_option=0.0, **base), np.random.default_rng(3))
+    _, strong = labour_year(positions, filled.copy(), attract, is_trust,
+                            params(outside_option=5.0, **base), np.random.default_rng(3))
+    assert without.left_community == 0
+    assert strong.left_community > 0.5 * strong.quits
+
+
+def test_graduates_prefer_the_hospital():
+    positions = np.array([[300.0] * 3, [300.0] * 3])
+    filled = np.full((2, 3), 200, dtype=np.int64)
+    is_trust = np.array([True, False])
+    share = {}
+    for preference in (0.0, 4.0):  # exp(0.4 x 4) ~ 5 times the pull per vacancy
+        lp = params(quit_rate=0.0, inflow_rate=0.05, graduate_trust_preference=preference)
+        to_trust = to_all = 0
+        for seed in range(30):
+            new, _ = labour_year(positions, filled.copy(), np.zeros(2), is_trust, lp,
+                                 np.random.default_rng(seed))
+            gained = new - filled
+            to_trust += int(gained[0].sum())
+            to_all += int(gained.sum())
+        share[preference] = to_trust / to_all
+    assert 0.4 < share[0.0] < 0.6 and share[4.0] > 0.75, share
+
+
+def test_placement_graduates_are_hired_where_they_had_their_placement():
+    positions = np.full((3, 3), 100.0)
+    filled = np.full((3, 3), 60, dtype=np.int64)
+    is_trust = np.array([True, False, False])
+    graduates = np.zeros((3, 3))
+    graduates[2] = 10.0
+    lp = params(quit_rate=0.0, inflow_rate=0.0, migration_rate=0.0, fill_chance=1.0)
+    rng = Recorder(5)
+    new, flows = labour_year(positions, filled.copy(), np.zeros(3), is_trust, lp, rng,
+                             placement_graduates=graduates)
+    drawn = rng.poissons()[0]
+    np.testing.assert_array_equal(new[2] - filled[2], drawn[2])
+    assert flows.placement_hires == flows.entrants_hired == int(drawn.sum()) > 0

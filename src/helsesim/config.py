@@ -188,35 +188,155 @@ class LabourParams:
                                                "inhabitants served.", lo=0.0, hi=1000.0)
     need_growth: float = p(0.015, "1/yr", "NOU 2023:4: 80+ grows by 250,000 in 20 years",
                            "Yearly growth of positions needed (ageing).", lo=-0.5, hi=0.5)
-    initial_fill: float = p(0.95, "share", "NAV 2023: shortage of ~13,000 of >400,000",
-                            "Share of positions filled at the start.", lo=0.0, hi=1.0)
-    quit_rate: float = p(0.10, "1/yr", "assumption", "Yearly share of staff who leave their "
-                         "employer at average attractiveness.", lo=0.0, hi=1.0)
-    exit_share: float = p(0.3, "share", "NOU 2023:4 ch. 6: few leave the sector; most move "
-                          "between hospital and municipalities", "Share of quitters who leave "
-                          "the sector (retire, other work).", lo=0.0, hi=1.0)
-    inflow_rate: float = p(0.033, "1/yr", "calibrated so that vacancies rise slowly (NOU 2023:4: "
-                           "'tighter towards 2040'); the level (~8 % after 10 years) is an "
-                           "assumption",
-                           "New graduates and immigrants per year, as a share of positions.",
+    initial_fill: float = p(0.965, "share", "NAV 2023: shortage of ~13,000 of >400,000; derived "
+                            "0.965 from NAV 2024 (≈3.5 %, CCE §3); plausible 0.93-0.985",
+                            "Share of each community's positions (per profession) filled at the "
+                            "start; spread over its employers by the labour market's own "
+                            "stationary gradient (ODD 7.10).", lo=0.0, hi=1.0)
+    quit_rate: float = p(0.12, "1/yr", "sourced range: helsesykepleiere 10.7-17.8 %/yr, nurses "
+                         "'klart høyere' (KS PAI via helsedirektoratet.no; CCE §3: nurses "
+                         "0.12); realised for municipal nurses 0.13 (Nordland), 0.11 (Norway); "
+                         "plausible 0.08-0.20",
+                         "Yearly share of nurses who leave their employer at the reference "
+                         "attractiveness A = 0 (a fully staffed 10,000-inhabitant municipality at "
+                         "the hospital); doctors and health workers by their ratios.", lo=0.0,
+                         hi=1.0)
+    quit_ratio_doctor: float = p(1.6, "ratio", "derived: doctors' turnover 31 % vs care services "
+                                 "21.9 % (Kompetanseløft årsrapport 2021 ch. 3.5) gives 1.4; 0.20 "
+                                 "vs 0.12 (CCE §3) gives 1.7; plausible 1.0-2.5",
+                                 "Doctors' quit hazard relative to nurses'.", lo=0.0, hi=10.0)
+    quit_ratio_health_worker: float = p(1.25, "ratio", "derived: 0.15 vs 0.12 (CCE §3); "
+                                        "plausible 0.8-1.8", "Health workers' quit hazard "
+                                        "relative to nurses'.", lo=0.0, hi=10.0)
+    exit_share: float = p(0.3, "share", "derived: leaving nursing ≈2.2 %/yr (SSB) + retirement "
+                          "2-3 %/yr against quits of 12-15 % gives 0.27-0.45; NOU 2023:4 ch. 6: "
+                          "few leave the sector; plausible 0.15-0.5", "Share of nurses' quits "
+                          "that leave the sector (retire, other work); for doctors and health "
+                          "workers divided by their quit ratio (the same exits per staff).",
+                          lo=0.0, hi=1.0)
+    leave_community_share: float = p(0.1, "share", "assumption (no rate found, CCE §3); set "
+                                     "with `outside_option` so that ~1 %/yr of staff leave for "
+                                     "the rest of the country; plausible 0.05-0.5",
+                                     "Share of the quitters who stay in the sector who leave the "
+                                     "community for the rest of the country, at A = 0; times "
+                                     "exp(-outside_sensitivity x A) of their employer.",
+                                     lo=0.0, hi=1.0)
+    inflow_rate: float = p(0.038, "1/yr", "derived: 4,954-6,111 nurse students a year, completion "
+                           "75-85 %, against ~122,000 nurses: 3.3-4.3 % (HK-dir; CCE §3), plus "
+                           "immigrants; value in the range, with national vacancies rising "
+                           "slowly (T8); plausible 0.025-0.05",
+                           "New staff from outside the community (graduates, immigrants) "
+                           "per position per year at A = 0; times "
+                           "exp(outside_sensitivity x the community's mean attractiveness).",
                            lo=0.0, hi=1.0)
-    retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
-                                     "selection)", "How strongly attractiveness lowers quits.",
+    inflow_ratio_health_worker: float = p(1.3, "ratio", "assumption: health-worker posts are "
+                                          "also filled by staff without health education "
+                                          "(a group of its own in Kompetanseløft årsrapport "
+                                          "2021 ch. 3.5), so their pool is wider than the "
+                                          "trained pipeline; sets the order nurses > health "
+                                          "workers in vacancies (T8, KS arbeidsgivermonitor); "
+                                          "plausible 1-1.5", "New staff from outside for "
+                                          "health-worker posts relative to nurses' and doctors' "
+                                          "(per position).", lo=0.0, hi=10.0)
+    migration_rate: float = p(0.01, "1/yr", "derived: national balance, as many come from the "
+                              "rest of the country as leave for it (on `norway` both 1.0 % of "
+                              "staff a year, ODD 9.3); plausible 0.005-0.04",
+                              "Staff moving in from the rest of the country (returners, movers) "
+                              "per position per year at A = 0; scaled like `inflow_rate`.",
+                              lo=0.0, hi=1.0)
+    fill_chance: float = p(0.83, "share", "derived: SSB posted vacancies in health and care "
+                           "≈1.6-3.2 % (2024) with ~12 %/yr turnover: ~2 months to fill a post "
+                           "(CCE §3); plausible 0.6-0.95", "Share of an employer's vacancies "
+                           "that can be filled within the year (notice periods, time to hire); "
+                           "the others wait, even at the most attractive employer.", lo=0.0,
+                           hi=1.0)
+    outside_sensitivity: float = p(0.5, "-", "assumption (CCE §3 beta_o); plausible 0.2-1.0",
+                                   "How strongly the community's absolute attractiveness "
+                                   "raises its draw on the rest of the country and lowers "
+                                   "leaving for it.", lo=0.0, hi=10.0)
+    outside_option: float = p(0.005, "vacancies per position", "assumption: a job seeker who "
+                              "lives in the community weighs few jobs elsewhere (moving costs; "
+                              "the national "
+                              "vacancy rate ≈3.5 %, NAV 2024, is the upper end); plausible "
+                              "0.001-0.035", "Weight of the outside option (a job in the "
+                              "rest of the country) in the job seekers' choice.", lo=0.0,
+                              hi=10.0)
+    retention_sensitivity: float = p(0.5, "-", "directional: ASPE 2014 two-location choice model "
+                                     "(self-selection); value assumed, plausible 0.2-1.0",
+                                     "How strongly attractiveness lowers quits.",
                                      lo=0.0, hi=100.0)
-    choice_sensitivity: float = p(0.7, "-", "assumption; calibrated with the two below so that "
-                                  "vacancies are highest in small, remote places (P8)",
+    choice_sensitivity: float = p(0.4, "-", "assumption; set low with `size_attraction`, "
+                                  "`remoteness_penalty`, `workload_penalty` so that the "
+                                  "small/large vacancy ratio of year 1 is 1.2-2.5 (T7a); "
+                                  "plausible 0.3-1.5",
                                   "Logit sensitivity of job seekers to employers' "
                                   "attractiveness.", lo=0.0, hi=100.0)
-    size_attraction: float = p(0.15, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
-                               "rural districts; value calibrated (P8)",
-                               "Attractiveness per log of population.", lo=0.0, hi=100.0)
-    remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28; value "
-                                  "calibrated (P8)",
+    size_attraction: float = p(0.08, "per log-unit", "directional: NOU 2023:4 ch. 5-6, problems "
+                               "largest in rural districts; counter-evidence 'uavhengig av "
+                               "sentralitet' (CCE §3); value assumed, set low (T7a), "
+                               "plausible 0.05-0.35",
+                               "Attractiveness of the place per log of population.", lo=0.0,
+                               hi=100.0)
+    remoteness_penalty: float = p(0.1, "per 100 km", "directional: NOU 2023:4 ch. 6; seed 002 "
+                                  "M28 (distance decay); stands in for SSB centrality, not in "
+                                  "the data; value assumed, set low (T7a), plausible 0.05-0.5",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0,
                                   hi=100.0)
-    trust_attractiveness: float = p(0.5, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
-                                    "pool", "Attractiveness of the hospital as employer.",
+    workload_penalty: float = p(1.0, "per vacancy share", "directional: NOU 2023:4 ch. 6 "
+                                "(workload drives turnover); value assumed, at the bottom of "
+                                "the plausible 1-3 (T7a)",
+                                "Attractiveness lost per unit of the employer's own vacancy "
+                                "share (workload of those who stay).", lo=0.0, hi=100.0)
+    environment_attraction: float = p(1.0, "-", "directional: 'Større fagmiljøer bidrar gjerne "
+                                      "til mer attraktive arbeidsplasser' (002:4036-4037); "
+                                      "'færre utskiftninger og mer stabile fagmiljøer' "
+                                      "(003:1338-1346); value assumed, plausible 0.3-2",
+                                      "Attractiveness of a full professional environment "
+                                      "(colleagues of the same profession, saturating) against "
+                                      "none.", lo=0.0, hi=100.0)
+    environment_half: float = p(5.0, "FTE", "assumption: about five colleagues make a "
+                                "professional environment (a doctors' rota); plausible 2-15",
+                                "Colleagues of the same profession at which the environment "
+                                "term is half its full value.", lo=0.01, hi=1e4)
+    knowledge_attraction: float = p(0.25, "per knowledge unit", "directional: relevant "
+                                    "professional development retains staff (RETAIN element 8, "
+                                    "anchors-domain §1.5); value assumed, one of several "
+                                    "retention elements: full knowledge cuts quits by ~12 %; "
+                                    "plausible 0-0.5",
+                                    "Attractiveness per unit of the employer's adopted practice "
+                                    "(`knowledge`, 0-1).", lo=0.0, hi=100.0)
+    pool_share: float = p(0.5, "share", "assumption: pooled colleagues of a shared personnel "
+                          "pool (seed 004 plan-recruit-retain; 003:1338-1346) count less than "
+                          "one's own; plausible 0.2-1", "Share of the other pool members' staff "
+                          "that counts in an employer's professional environment.", lo=0.0,
+                          hi=1.0)
+    trust_attractiveness: float = p(0.0, "-", "directional: NOU 2023:4 ch. 6, hospitals recruit "
+                                    "from the same pool; value assumed: the hospital's "
+                                    "advantage is its environment (counted apart) and the "
+                                    "graduates' "
+                                    "preference; plausible -0.3-0.5",
+                                    "Attractiveness of the hospital as a place to work, against "
+                                    "the reference municipality (its environment counted apart).",
                                     lo=-100.0, hi=100.0)
+    graduate_trust_preference: float = p(1.0, "-", "derived, weak: only 2 of 10 new nurses had "
+                                         "municipal care as first choice (NSF 2018 via "
+                                         "helsedirektoratet.no) against a municipal share of "
+                                         "nurse FTE of 0.46 (KS PAI, Spekter): odds 0.29, i.e. "
+                                         "1.75 / choice_sensitivity above the municipalities, "
+                                         "of which ~0.7 is general; plausible 0.3-1.5",
+                                         "Extra attractiveness of the hospital to new staff from "
+                                         "outside (graduates).", lo=-100.0, hi=100.0)
+    placement_yield: float = p(0.2, "graduates per placement", "assumption: practice periods "
+                               "matter for where graduates go (NSF 2018 via "
+                               "helsedirektoratet.no); plausible 0.05-0.4", "Expected new staff "
+                               "per student placement funded by a project, hired where the "
+                               "placement was (if it has a vacancy).", lo=0.0, hi=1.0)
+    placement_lag: int = p(1, "years", "assumption: the last practice period precedes graduation; "
+                           "plausible 0-2", "Years from a funded placement to the graduate's "
+                           "first job.", lo=0, hi=5)
+    transfer_staff_follow: float = p(0.5, "share", "assumption (CCE §3); plausible 0.2-0.8",
+                                     "Share of the trust's staff on transferred positions who "
+                                     "move with them to the municipalities.", lo=0.0, hi=1.0)
 
 
 @dataclass

@@ -50,7 +50,8 @@ class Employer(Agent):
         node: the node id in the collaboration graph.
         community: key of the health community.
         initial_positions: FTE needed per profession at the start (the workforce's first row).
-        base_attractiveness: attractiveness as an employer before any recruitment project.
+        base_attractiveness: the place as a workplace (a municipality's size and remoteness, the
+            hospital's own), the part of its attractiveness that does not change (7.10).
     """
 
     kind: ClassVar[str] = "employer"
@@ -91,8 +92,9 @@ class Employer(Agent):
 
     @property
     def attractiveness(self) -> float:
-        """Attractiveness as an employer, recruitment projects included."""
-        return self.base_attractiveness + float(self.workforce.bonus[self.employer_index])
+        """Absolute attractiveness as an employer (the workforce's, 7.10: place, workload,
+        professional environment, knowledge, projects; mean over professions)."""
+        return float(self.workforce.attractiveness()[self.employer_index])
 
     # -- proposing ------------------------------------------------------------------------------
     def choose_type(self, rng: np.random.Generator) -> str:

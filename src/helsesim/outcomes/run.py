@@ -143,6 +143,13 @@ def matthew_correlation(t: RunTables) -> float:
     return NAN
 
 
+def net_inflow(t: RunTables) -> float:
+    """Staff gained from outside the communities minus staff who left them or the sector."""
+    return float(np.sum(t.year_column("moves_entrants_hired"))
+                 - np.sum(t.year_column("moves_left_community"))
+                 - np.sum(t.year_column("moves_exits")))
+
+
 def years(t: RunTables) -> int:
     return int(t.year_column("year")[-1])
 
@@ -211,6 +218,12 @@ OUTCOMES: dict[str, Outcome] = collect([
             "municipalities, between initial experience and projects led + joined (P6); NaN if "
             "either has no variance (e.g. under `per_capita`)", basis="run",
             theme="Participation"),
+    Outcome("net_inflow", "Net inflow of staff over the run", "FTE", "higher", "run",
+            net_inflow, "staff hired from outside the community (graduates, immigrants, "
+            "returners) minus staff who left for the rest of the country or left the sector, "
+            "summed over years 1…T and communities (`moves_entrants_hired` − "
+            "`moves_left_community` − `moves_exits`); equals the change in the communities' "
+            "staff over the run (7.10)", basis="run", theme="Recruitment"),
     Outcome("years", "Simulated years", "years", "neither", "run", years,
             "number of simulated years", basis="count"),
 ])

@@ -22,7 +22,22 @@ from helsesim.outcomes.tables import LEAD_CLASSES, PROFESSIONS, SIZE_CLASSES
 
 #: Labour flows of a year, in the column order of ``YearState.board_flows``.
 FLOW_KEYS = ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
-             "trust_to_trust", "exits", "entrants_hired")
+             "trust_to_trust", "exits", "entrants_hired", "quits", "left_community",
+             "placement_hires", "transfer_followers", "fte_retained")
+#: What each labour flow counts (7.10), for its outcome's label and definition.
+FLOW_LABELS = {
+    "trust_to_municipality": "moved from the trust to a municipality",
+    "municipality_to_trust": "moved from a municipality to the trust",
+    "municipality_to_municipality": "moved between municipalities (or back to their own)",
+    "trust_to_trust": "re-hired by the trust",
+    "exits": "left the sector",
+    "entrants_hired": "hired from outside the community (graduates, immigrants, returners)",
+    "quits": "quit their employer",
+    "left_community": "left the community for the rest of the country",
+    "placement_hires": "graduates hired where a project funded their placement",
+    "transfer_followers": "moved with a transferred service from the trust",
+    "fte_retained": "quits avoided by projects' retention (expected)",
+}
 #: Trust at or above this is high (``share_high_trust``).
 HIGH_TRUST = 0.6
 
@@ -141,9 +156,29 @@ class YearGroups:
     def mean_over_boards(self, column: np.ndarray) -> np.ndarray:
         return ratio(self.sum(self.board_group, column), self.n_boards)
 
+    @cached_property
+    def staff_by_size(self) -> np.ndarray:
+        """(groups, size classes) municipal staff."""
+        return self.by_size(self.municipal_staff)
+
+    @cached_property
+    def positions_by_size(self) -> np.ndarray:
+        return self.by_size(self.municipal_positions)
+
+    @cached_property
+    def population_by_size(self) -> np.ndarray:
+        return self.by_size(self.state.population)
+
+    @cached_property
+    def flows(self) -> np.ndarray:
+        """(groups, FLOW_KEYS) this year's labour flows summed per group (one product)."""
+        boards = len(self.board_group)
+        member = np.zeros((self.n, boards))
+        member[self.board_group, np.arange(boards)] = 1.0
+        return member @ self.state.board_flows
+
     def vacancy_rate_of_sizes(self, size: int) -> np.ndarray:
-        staff = self.by_size(self.municipal_staff)[:, size]
-        return 1 - ratio(staff, self.by_size(self.municipal_positions)[:, size])
+        return 1 - ratio(self.staff_by_size[:, size], self.positions_by_size[:, size])
 
     def vacancy_rate_of_profession(self, profession: int) -> np.ndarray:
         s = self.state
@@ -265,7 +300,7 @@ def uncompensated_task_shift_cost(g: YearGroups) -> np.ndarray:
 
 def _shift_burden_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
     return lambda g: ratio(g.by_size(g.state.uncompensated)[:, size],
-                           g.by_size(g.state.population)[:, size])
+                           g.population_by_size[:, size])
 
 
 def influence_concentration(g: YearGroups) -> np.ndarray:
@@ -277,12 +312,33 @@ def _influence_share(lead_class: int) -> Callable[[YearGroups], np.ndarray]:
 
 
 def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: g.sum(g.board_group, g.state.board_flows[:, flow]).astype(np.int64)
+    def moves(g: YearGroups) -> np.ndarray:
+        total = g.flows[:, flow]
+        return total if FLOW_KEYS[flow] == "fte_retained" else np.rint(total).astype(np.int64)
+    return moves
+
+
+def staff_fte_municipal(g: YearGroups) -> np.ndarray:
+    return g.sum(g.municipality_group, g.municipal_staff)
+
+
+def staff_fte_small(g: YearGroups) -> np.ndarray:
+    return g.staff_by_size[:, 0]
+
+
+def vacancy_gap_small_large(g: YearGroups) -> np.ndarray:
+    return g.vacancy_rate_of_sizes(0) - g.vacancy_rate_of_sizes(len(SIZE_CLASSES) - 1)
+
+
+def _staff_per_1000(size: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: 1000 * ratio(g.staff_by_size[:, size], g.population_by_size[:, size])
 
 
 _SHARE = "share of positions"
 #: Fewer staff leaving the sector and more new staff hired help recruitment.
-_MOVE_DIRECTION: dict[str, Better] = {"exits": "lower", "entrants_hired": "higher"}
+_MOVE_DIRECTION: dict[str, Better] = {"exits": "lower", "entrants_hired": "higher",
+                                      "quits": "lower", "left_community": "lower",
+                                      "placement_hires": "higher", "fte_retained": "higher"}
 _DEFINED = "8.1"
 
 OUTCOMES: dict[str, Outcome] = collect([
@@ -334,6 +390,21 @@ OUTCOMES: dict[str, Outcome] = collect([
     Outcome("vacancy_rate_trust", "Vacancy rate, health trust (final year)", _SHARE, "lower",
             "year", vacancy_rate_trust, "vacancy rate of the trust(s)", in_summary=True,
             theme="Recruitment"),
+    Outcome("vacancy_gap_small_large", "Vacancy rate of small minus large municipalities "
+            "(final year)", "share of positions", "lower", "year", vacancy_gap_small_large,
+            "`vacancy_rate_small` − `vacancy_rate_large` (equity of outcomes; P8)",
+            in_summary=True, theme="Equity"),
+    Outcome("staff_fte_municipal", "Filled municipal FTE (final year)", "FTE", "higher", "year",
+            staff_fte_municipal, "staff (filled FTE) of all municipalities, all professions",
+            in_summary=True, theme="Recruitment"),
+    Outcome("staff_fte_small", "Filled FTE in small municipalities (final year)", "FTE",
+            "higher", "year", staff_fte_small, "staff (filled FTE) of the small "
+            "municipalities, all professions", in_summary=True, theme="Recruitment"),
+    *(Outcome(f"staff_per_1000_{size}", f"Filled FTE per 1,000 inhabitants, {size} "
+              "municipalities (final year)", "FTE/1000 inh.", "higher", "year",
+              _staff_per_1000(c), f"staff (filled FTE) of the {size} municipalities per 1,000 "
+              "of their inhabitants", in_summary=True, theme="Equity")
+      for c, size in enumerate(SIZE_CLASSES)),
     *(Outcome(f"vacancy_rate_{prof}", f"Vacancy rate, {prof.replace('_', ' ')}s (final year)",
               _SHARE, "lower", "year", _vacancy_rate_of_profession(j),
               f"vacancy rate of {prof.replace('_', ' ')} positions (municipalities and trusts)",
@@ -390,11 +461,11 @@ OUTCOMES: dict[str, Outcome] = collect([
                  if who == "small" else ")"),
               basis="fixed", in_summary=True, theme="Equity")
       for i, who in enumerate(LEAD_CLASSES)),
-    *(Outcome(f"moves_{flow}", f"Staff moves this year: {flow.replace('_', ' ')}", "FTE",
+    *(Outcome(f"moves_{flow}", f"Staff this year who {FLOW_LABELS[flow]}", "FTE",
               _MOVE_DIRECTION.get(flow, "neither"), "year",
-              _moves(k), f"this year's labour flow `{flow}` (7.10), summed over communities; "
-              "0 in year 0; in the summary: the last year's", basis="flow", in_summary=True,
-              theme="Recruitment")
+              _moves(k), f"this year's labour flow `{flow}`: staff who {FLOW_LABELS[flow]} "
+              "(7.10), summed over communities; 0 in year 0; in the summary: the last year's",
+              basis="flow", in_summary=True, theme="Recruitment")
       for k, flow in enumerate(FLOW_KEYS)),
 ])
 
