@@ -271,8 +271,10 @@ class ProjectParams:
     duration_weights: list[float] = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
                                       "Distribution of project duration (each weight within the "
                                       "bounds).", lo=0.0, hi=1e6)
-    implement_intercept: float = p(-1.5, "logit", "seed 002: many end before implementation "
-                                   "(P7)", "Implementation chance at zero anchoring.",
+    implement_intercept: float = p(-2.0, "logit", "calibrated by hand to P7 (seed 002: many "
+                                   "end before implementation; T12 0.40-0.80, centre 0.55) "
+                                   "after knowledge and dose entered the logit",
+                                   "Implementation logit at zero anchoring, knowledge and dose.",
                                    lo=-100.0, hi=100.0)
     implement_anchoring: float = p(3.0, "logit", "seed 002 M7: anchoring the top success factor",
                                    "Effect of the parties' mean anchoring.", lo=-100.0, hi=100.0)
@@ -539,7 +541,7 @@ class ParticipationParams:
                                 "projects", "How the number of invited partners grows with the "
                                 "lead's capacity.", lo=0.0, hi=2.0)
     max_proposals: int = p(3, "proposals", "assumption", "Most proposals one municipality "
-                           "leads in a year.", lo=1, hi=1000)
+                           "(or the trust) leads in a year.", lo=1, hi=1000)
     trust_agree: float = p(0.85, "prob.", "regjeringen.no 2024: trust and municipalities must "
                            "agree", "Chance the trust agrees to a municipal proposal.",
                            lo=0.0, hi=1.0)

@@ -373,7 +373,7 @@ class HealthTrust(Employer):
         municipalities it works most with."""
         mean = self.transfer_params.proposals * math.exp(
             self.participation.apply_money * self.money_on_offer(board))
-        for _ in range(int(rng.poisson(mean))):
+        for _ in range(min(int(rng.poisson(mean)), self.participation.max_proposals)):
             kind = self.choose_type(rng)
             partners = self.choose_partners(rng, kind, board.network)
             if not partners:
