@@ -64,18 +64,27 @@ def main() -> None:
         earmark = runs(design, recruitment_earmark=0.5)
         tenth = runs(design, national_budget=0.1 * national)
         print(f"\n== {design} ==")
-        print(f"spent_share (median)           {np.median([r.summary['spent_share'] for r in base]):.3f}")
+        spent = np.median([r.summary["spent_share"] for r in base])
+        print(f"spent_share (median)           {spent:.3f}")
         over = [r.summary["oversubscription"] for r in base]
         if not np.all(np.isnan(over)):
             print(f"oversubscription (median)      {np.nanmedian(over):.3f}")
+
+        def line(label: str, alt: list[helsesim.Result], key: str,
+                 base: list[helsesim.Result] = base) -> None:
+            print(f"  {label:<28} "
+                  f"{paired([r.summary[key] for r in alt], [r.summary[key] for r in base])}")
+
         print("2 x national_budget:")
-        print(f"  municipal staff (FTE)        {paired([staff(r) for r in double], [staff(r) for r in base])}")
-        print(f"  retention_fte_years          {paired([r.summary['retention_fte_years'] for r in double], [r.summary['retention_fte_years'] for r in base])}")
-        print(f"  vacancy_rate                 {paired([r.summary['vacancy_rate'] for r in double], [r.summary['vacancy_rate'] for r in base])}")
+        print(f"  {'municipal staff (FTE)':<28} "
+              f"{paired([staff(r) for r in double], [staff(r) for r in base])}")
+        line("retention_fte_years", double, "retention_fte_years")
+        line("vacancy_rate", double, "vacancy_rate")
         print("recruitment_earmark 0.5:")
-        print(f"  small municipalities' staff  {paired([staff(r, 'small') for r in earmark], [staff(r, 'small') for r in base])}")
-        print(f"  vacancy_rate_small           {paired([r.summary['vacancy_rate_small'] for r in earmark], [r.summary['vacancy_rate_small'] for r in base])}")
-        print(f"  retention_fte_years          {paired([r.summary['retention_fte_years'] for r in earmark], [r.summary['retention_fte_years'] for r in base])}")
+        print(f"  {'small municipalities staff':<28} "
+              f"{paired([staff(r, 'small') for r in earmark], [staff(r, 'small') for r in base])}")
+        line("vacancy_rate_small", earmark, "vacancy_rate_small")
+        line("retention_fte_years", earmark, "retention_fte_years")
         same = [sum(1 for k, v in a.summary.items()
                     if not (v == b.summary[k] or (v != v and b.summary[k] != b.summary[k])))
                 for a, b in zip(tenth, base, strict=True)]

@@ -140,9 +140,10 @@ def p2(r: Runs) -> tuple[str, bool]:
 
 def p3(r: Runs) -> tuple[str, bool]:
     g, o = r["governance_led"], r["open_call"]
-    dn = np.median([a.summary["n_projects"] - b.summary["n_projects"] for a, b in zip(g, o)])
+    dn = np.median([a.summary["n_projects"] - b.summary["n_projects"]
+                    for a, b in zip(g, o, strict=True)])
     db = np.median([a.summary["mean_project_budget"] - b.summary["mean_project_budget"]
-                    for a, b in zip(g, o)])
+                    for a, b in zip(g, o, strict=True)])
     spent = min(med(g, "spent_share"), med(o, "spent_share"))
     return (f"n_projects gov - open {dn:+.1f}, mean budget {db / 1e6:+.2f} MNOK, spent >= "
             f"{spent:.3f}", dn < 0 and db > 0 and spent >= 0.95)
@@ -259,7 +260,7 @@ def main() -> None:
     pd.set_option("display.width", 200)
     table = pd.DataFrame({d: {k: med(runs, k) for k in KEYS} for d, runs in base.items()})
     heading(f"Medians over seeds 1-{n} ({scenario}, {years} years)")
-    print(table.round(3).to_string())
+    print(table.to_string(float_format=lambda v: f"{v:,.3f}" if abs(v) < 1e4 else f"{v:,.0f}"))
 
     heading("Patterns: value, verdict, drivers, and the verdict at -50 % / +50 % of the most "
             "direct parameter")
@@ -295,7 +296,8 @@ def main() -> None:
             two = simulate(scenario, "two_stream", seeds, years, moved)
             one = simulate(scenario, "open_call", seeds, years, moved)
             d = [a.summary["uncompensated_task_shift_cost"]
-                 - b.summary["uncompensated_task_shift_cost"] for a, b in zip(two, one)]
+                 - b.summary["uncompensated_task_shift_cost"]
+                 for a, b in zip(two, one, strict=True)]
             label = name if name == "(defaults)" else f"{name} x{factor:g}"
             print(f"{label:<34} {np.median(d) / 1e6:+7.2f}  (two_stream lower in "
                   f"{np.mean(np.array(d) < 0):.0%} of seeds)")

@@ -55,7 +55,7 @@ def test_coordination_grows_with_municipal_parties():
 
     model = HealthSystem(helsesim.build_config("nordland", seed=1))
     fte = [model.portfolio.coordination_fte(n) for n in range(1, 8)]
-    assert fte[0] == 0.0 and all(b > a for a, b in zip(fte[1:], fte[2:]))
+    assert fte[0] == 0.0 and all(b > a for a, b in zip(fte[1:], fte[2:], strict=False))
 
 
 # -- spending and demand ---------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def test_unspent_money_carries_over_or_lapses():
     assert (kept["money_available"] >= kept["budget"] - 1e-6).all()
 
 
-# -- outcomes follow the money ----------------------------------------------------------------------
+# -- outcomes follow the money ----------------------------------------------------------------
 @pytest.mark.parametrize("design", ["open_call", "governance_led", "two_stream", "per_capita",
                                     "lottery"])
 def test_outcomes_differ_at_10_and_100_percent_of_the_budget(design):
@@ -108,7 +108,7 @@ def test_a_recruitment_earmark_funds_more_recruitment(design):
     assert share_higher(earmark, base, "recruitment_project_share") >= 0.7
 
 
-# -- knowledge changes something ----------------------------------------------------------------------
+# -- knowledge changes something ------------------------------------------------------------
 def test_switching_knowledge_off_lowers_implementation_and_changes_headlines():
     base = summaries("open_call")
     off = summaries("open_call", competence_knowledge=0.0, spread_rate=0.0, knowledge_base=0.0)

@@ -522,7 +522,7 @@ class ParticipationParams:
     apply_money: float = p(1.0, "logit per log", "assumed; range 0-2", "Effect of the log of "
                            "the call's money per eligible actor (over `money_reference`) on "
                            "leading a proposal: more money on offer, more proposals.",
-                           lo=-100.0, hi=100.0)
+                           lo=-10.0, hi=10.0)
     ask_elasticity: float = p(0.5, "-", "assumed; Agder RS call ('grants can be applied for "
                               "small and large projects'); range 0-1", "Elasticity of "
                               "requested budgets to the money per eligible actor over "

@@ -371,8 +371,9 @@ class HealthTrust(Employer):
     def prepare_proposals(self, rng: np.random.Generator, board: CollaborativeBoard) -> None:
         """Open call: the trust leads proposals (more when more money is on offer), with the
         municipalities it works most with."""
+        # beyond e**50 the cap of max_proposals binds anyway (and exp would overflow)
         mean = self.transfer_params.proposals * math.exp(
-            self.participation.apply_money * self.money_on_offer(board))
+            min(self.participation.apply_money * self.money_on_offer(board), 50.0))
         for _ in range(min(int(rng.poisson(mean)), self.participation.max_proposals)):
             kind = self.choose_type(rng)
             partners = self.choose_partners(rng, kind, board.network)

@@ -39,14 +39,15 @@ class Design(Protocol):
         """Funded projects whose budgets sum to at most ``money``."""
 
 
-def grant(proposal: Project, left: float, min_share: float) -> float:
+def grant(proposal: Project, left: float, min_share: float) -> float | None:
     """What a proposal gets from ``left``: its ask if it fits, else all that is left if that
-    is at least ``min_share`` of the ask (partial funding of the marginal proposal), else 0."""
+    is at least ``min_share`` of the ask (partial funding of the marginal proposal), else
+    nothing (None)."""
     if proposal.budget <= left:
         return proposal.budget
     if left > 0 and left >= min_share * proposal.budget:
         return left
-    return 0.0
+    return None
 
 
 def fund_in_order(proposals: list[Project], order: Iterable[int], budget: float,
@@ -65,7 +66,7 @@ def fund_in_order(proposals: list[Project], order: Iterable[int], budget: float,
         pr = proposals[i]
         if pr.type in RECRUITMENT_TYPES:
             money = grant(pr, reserved, min_share)
-            if money > 0:
+            if money is not None:
                 pr.budget = money
                 reserved -= money
                 funded.append(pr)
@@ -76,7 +77,7 @@ def fund_in_order(proposals: list[Project], order: Iterable[int], budget: float,
             continue
         pr = proposals[i]
         money = grant(pr, left, min_share)
-        if money > 0:
+        if money is not None:
             pr.budget = money
             left -= money
             funded.append(pr)
@@ -204,9 +205,10 @@ class GovernanceLed:
             project = Project(community=board.community, lead=owner, partners=partners,
                               type=ptype, budget=ask, quality=owner.proposal_quality(rng),
                               stream=self.name, duration=owner.draw_duration(rng))
-            project.budget = grant(project, left, self.min_share)
-            if project.budget <= 0:
+            money = grant(project, left, self.min_share)
+            if money is None or money <= 0:
                 break
+            project.budget = money
             left -= project.budget
             projects.append(project)
         return projects

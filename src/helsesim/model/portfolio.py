@@ -208,7 +208,11 @@ class ProjectPortfolio:
                          else ANCHORING_WITHOUT_MUNICIPALITIES)
             knowledge = (np.mean([m.knowledge for m in municipalities]) if municipalities
                          else 0.0)
-            dose = np.mean(list(pr.response.values())) if pr.response else 0.0
+            # the dose where the project is to be implemented: its municipal parties (the
+            # trust's own share acts on the hospital side, not modelled)
+            doses = ([pr.response.get(m, 0.0) for m in municipalities] if municipalities
+                     else list(pr.response.values()))
+            dose = float(np.mean(doses)) if doses else 0.0
             log_capacity = np.log(max(pr.lead.capacity, 1e-9))
             x = (params.implement_intercept + params.implement_anchoring * anchoring
                  + params.implement_capacity * log_capacity
