@@ -699,7 +699,16 @@ def schema(cls: type = SimConfig) -> DictConfig:
 
 
 def schema_node(path: str, cls: type = SimConfig):
-    """The schema node at a dotted path; ConfigError naming the allowed keys if there is none."""
+    """The schema node at a dotted path; ConfigError naming the allowed keys if there is none.
+
+    Found once per path and kept (the schema is read only): validating a configuration walks
+    every parameter, and walking OmegaConf's nodes from the root each time was most of the
+    cost of a run's set-up."""
+    return _schema_node(path, cls)
+
+
+@functools.lru_cache(maxsize=4096)
+def _schema_node(path: str, cls: type):
     node, where = schema(cls), ""
     for part in path.split("."):
         if not isinstance(node, DictConfig) or _free_mapping(node):

@@ -236,10 +236,12 @@ class Municipality(Employer):
         while n < participation.max_proposals and rng.random() < logistic(will - n):
             n += 1
         for _ in range(n):
+            # the agreement with the trust comes first (the Agder call: anchoring and a signed
+            # agreement before the application); without it there is no proposal
+            if rng.random() > board.trust.agreement(self):
+                continue
             kind = self.choose_type(rng)
             partners = self.invite_partners(rng, board.network)
-            if rng.random() > board.trust.agreement(self):
-                continue  # no agreement with the trust: no proposal
             board.receive(Project(community=self.community, lead=self, partners=partners,
                                   type=kind, budget=self.request_budget(
                                       rng, len(partners), self.ask_scale(board)),

@@ -167,25 +167,54 @@ class ProjectPortfolio:
         if not parties or project.budget <= 0:
             project.response = {a: 0.0 for a in project.parties(trust)}
             return
-        money = np.array([left * project.benefit[a] / project.budget for a in parties])
-        positions = self.workforce.positions[[a.employer_index for a in parties]]
+        money = [left * project.benefit[a] / project.budget for a in parties]
+        positions = self.workforce.positions
         kind = project.type
-        if kind == "personnel_pool":  # one pool: the money and the target staff together
-            response = dose_response(money.sum(), positions[:, :2].sum(),
-                                     params.half_dose_recruitment,
-                                     params.setup_cost * len(parties), params.dose_hill)
-            project.response = {a: float(response) for a in parties}
-            return
-        if kind == "recruitment":
-            units, half = positions[:, :2].sum(axis=1), params.half_dose_recruitment
+        if kind in ("recruitment", "personnel_pool"):  # nurse and doctor positions
+            units = [positions[a.employer_index, 0] + positions[a.employer_index, 1]
+                     for a in parties]
+            half = params.half_dose_recruitment
         elif kind == "competence":  # the group of staff it trains
-            units = np.minimum(positions.sum(axis=1), params.competence_reach)
+            units = [min(positions[a.employer_index].sum(), params.competence_reach)
+                     for a in parties]
             half = params.half_dose_competence
         else:  # service development, support for a transferred service: per inhabitant
-            units = np.array([a.population for a in parties], dtype=float)
-            half = params.half_dose_service
-        response = dose_response(money, units, half, params.setup_cost, params.dose_hill)
-        project.response = dict(zip(parties, response.tolist(), strict=True))
+            units, half = [a.population for a in parties], params.half_dose_service
+        if kind == "personnel_pool":  # one pool: the money and the target staff together
+            response = float(dose_response(sum(money), sum(units), half,
+                                           params.setup_cost * len(parties), params.dose_hill))
+            project.response = dict.fromkeys(parties, response)
+        else:
+            response = dose_response(money, units, half, params.setup_cost, params.dose_hill)
+            project.response = dict(zip(parties, response.tolist(), strict=True))
+        if kind in LABOUR_TYPES:
+            project.labour = self.labour_terms(project)
+
+    def labour_terms(self, project: Project) -> list[tuple[int, float, float, float]]:
+        """What a labour project does to each party at full level, per year: (employer index,
+        share of its quit hazard removed, attraction added, student placements funded).
+
+        recruitment and pools: the nurse and doctor quit hazard (their share of the
+        employer's staff) falls by up to `recruitment_retention_max`, attractiveness rises by up
+        to `recruitment_effect`, placements up to `recruitment_placements` per nurse and doctor
+        position; competence: the quit hazard of the staff it trained falls by up to
+        `competence_retention_max` (RETAIN element 8, professional development)."""
+        params, positions = self.params, self.workforce.positions
+        terms = []
+        for a, response in project.response.items():
+            effect = response * project.information.get(a, 1.0)
+            if effect <= 0.0:
+                continue
+            i = a.employer_index
+            if project.type == "competence":  # only the staff it trained
+                reach = min(params.competence_reach / max(positions[i].sum(), 1e-9), 1.0)
+                terms.append((i, params.competence_retention_max * effect * reach, 0.0, 0.0))
+            else:
+                target = positions[i, 0] + positions[i, 1]
+                terms.append((i, params.recruitment_retention_max * effect
+                              * self._target_share[i], params.recruitment_effect * effect,
+                              params.recruitment_placements * effect * target))
+        return terms
 
     # -- running ------------------------------------------------------------------------------
     def run(self, year: int) -> None:
@@ -204,20 +233,20 @@ class ProjectPortfolio:
                     m.knowledge += gain * pr.information.get(m, 1.0) * (1 - m.knowledge)
             if pr.end_year != year:
                 continue
-            anchoring = (np.mean([m.anchoring for m in municipalities]) if municipalities
+            n = len(municipalities)
+            anchoring = (sum(m.anchoring for m in municipalities) / n if n
                          else ANCHORING_WITHOUT_MUNICIPALITIES)
-            knowledge = (np.mean([m.knowledge for m in municipalities]) if municipalities
-                         else 0.0)
+            knowledge = sum(m.knowledge for m in municipalities) / n if n else 0.0
             # the dose where the project is to be implemented: its municipal parties (the
             # trust's own share acts on the hospital side, not modelled)
-            doses = ([pr.response.get(m, 0.0) for m in municipalities] if municipalities
+            doses = ([pr.response.get(m, 0.0) for m in municipalities] if n
                      else list(pr.response.values()))
-            dose = float(np.mean(doses)) if doses else 0.0
-            log_capacity = np.log(max(pr.lead.capacity, 1e-9))
+            dose = sum(doses) / len(doses) if doses else 0.0
+            log_capacity = math.log(max(pr.lead.capacity, 1e-9))
             x = (params.implement_intercept + params.implement_anchoring * anchoring
                  + params.implement_capacity * log_capacity
                  + params.implement_knowledge * knowledge + params.implement_dose * dose
-                 - params.coordination_cost * self.coordination_fte(len(municipalities))
+                 - params.coordination_cost * self.coordination_fte(n)
                  / max(pr.lead.capacity, 1e-9))
             if rng.random() < logistic(x):
                 pr.status = "implemented"
@@ -287,22 +316,12 @@ class ProjectPortfolio:
             running = pr.status == "active"
             if pr.type == "personnel_pool" and (running or pr.survives):
                 pools.append(np.array([a.employer_index for a in pr.response], dtype=np.int64))
-            for a, response in pr.response.items():
-                effect = response * pr.information.get(a, 1.0) * pr.level
-                if effect <= 0.0:
-                    continue
-                i = a.employer_index
-                if pr.type == "competence":  # only the staff it trained
-                    reach = min(params.competence_reach
-                                / max(workforce.positions[i].sum(), 1e-9), 1.0)
-                    kept[i] += math.log1p(-params.competence_retention_max * effect * reach)
-                    continue
-                kept[i] += math.log1p(-params.recruitment_retention_max * effect
-                                      * self._target_share[i])
-                attraction[i] += params.recruitment_effect * effect
+            level = pr.level
+            for i, retention, attract, placed in pr.labour:
+                kept[i] += math.log1p(-retention * level)
+                attraction[i] += attract * level
                 if running:
-                    placements[i] += (params.recruitment_placements * effect
-                                      * workforce.positions[i, :2].sum())
+                    placements[i] += placed * level
         retention = -np.expm1(kept)
         self.retention_fte = float((retention * workforce.filled.sum(axis=1)).sum())
         workforce.set_project_effects(retention, attraction, placements, pools)

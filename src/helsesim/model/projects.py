@@ -50,6 +50,7 @@ class Project:
     information: dict = field(default_factory=dict)  # municipal party -> information (0-1)
     response: dict = field(default_factory=dict)  # party -> dose response (0-1)
     level: float = 1.0  # share of its labour effects still at work (fades after the end)
+    labour: list = field(default_factory=list)  # (employer, retention, attraction, placements)
 
     @cached_property
     def municipalities(self) -> list[Municipality]:
