@@ -123,7 +123,7 @@ def test_acceptance_follows_the_joining_logit(community):
 def test_partner_candidates_follow_ties_and_new_project_ties(community):
     candidates, weights = community.network.partner_candidates(community.small)
     assert candidates == [community.medium]
-    assert weights.tolist() == [pytest.approx(0.3 + 1e-3)]
+    assert weights == [pytest.approx(0.3 + 1e-3)]
     project = Project("x", community.small, [community.large], budget=1.0)
     community.network.update_ties([project], {"x": community.trust})
     candidates, _ = community.network.partner_candidates(community.small)

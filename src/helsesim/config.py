@@ -254,12 +254,13 @@ class ProjectParams:
     vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
                             "How much a proposer's vacancy rate raises its recruitment "
                             "propensity.", lo=0.0, hi=1e6)
-    base_budget: float = p(1.2e6, "NOK", "assumed, with `apply_intercept`, `join_intercept`, "
+    base_budget: float = p(1.75e6, "NOK", "assumed, with `apply_intercept`, `join_intercept`, "
                            "`apply_cost` and `proposals` so that the open call is "
                            "oversubscribed (T15: median 1.1-2.0) and P5 holds; anchors: Hdir "
                            "grants <= 0.5-1 MNOK, 'generally large in the North' (seed 000 "
                            "line 27); range 0.3-2 M",
-                           "Budget of a project led by a capacity-1 municipality.", lo=0.0,
+                           "Budget asked for a project led by a capacity-1 municipality without partners, at "
+                           "the national mean money per actor.", lo=0.0,
                            hi=1e12)
     budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
                                  "projects", "Elasticity of a proposal's budget to its lead's "
@@ -445,9 +446,10 @@ class TrustParams:
                                        "0.3 cost 4x the service); range 0.02-0.2",
                                        "Nurse positions a transfer moves from the trust to the "
                                        "municipalities.", lo=0.0, hi=1000.0)
-    proposals: float = p(1.5, "proposals/yr", "seed 000 line 32: trusts have the greatest "
+    proposals: float = p(3.2, "proposals/yr", "seed 000 line 32: trusts have the greatest "
                          "resources; value assumed (set with `base_budget`); range 0.5-3",
-                         "Mean proposals the trust leads in an open call.", lo=0.0, hi=1000.0)
+                         "Mean proposals the trust leads in an open call at the national mean money per "
+                         "actor (Nordland has less: 1.5).", lo=0.0, hi=1000.0)
     trust_partner_mean: float = p(2.0, "partners", "assumption",
                                   "Mean municipal partners beyond the first that the trust "
                                   "invites to a proposal (Poisson).", lo=0.0, hi=1000.0)
@@ -502,7 +504,7 @@ class BoardParams:
 
 @dataclass
 class ParticipationParams:
-    apply_intercept: float = p(-0.8, "logit", "calibrated by hand to P5 (ever took part in "
+    apply_intercept: float = p(-0.05, "logit", "calibrated by hand to P5 (ever took part in "
                                "5 years, small) and T15 (oversubscription) together",
                                "Chance to lead a proposal at zero capacity, experience and "
                                "support.", lo=-100.0, hi=100.0)
@@ -527,10 +529,12 @@ class ParticipationParams:
                               "small and large projects'); range 0-1", "Elasticity of "
                               "requested budgets to the money per eligible actor over "
                               "`money_reference`.", lo=0.0, hi=3.0)
-    money_reference: float = p(0.35e6, "NOK per actor", "assumed: Nordland's per-capita share "
-                               "of 280 MNOK split over its 21 members (0.34 MNOK); range "
-                               "0.2-0.8 M", "Money per eligible actor at which the money terms "
-                               "of applying and asking vanish.", lo=1.0, hi=1e12)
+    money_reference: float = p(0.745e6, "NOK per actor", "derived: 280 MNOK over the 376 "
+                               "eligible actors (357 municipalities, 19 trusts); range "
+                               "0.35-1 M", "Money per eligible actor at which the money terms "
+                               "of applying and asking vanish (a community with less money per "
+                               "actor than the national mean gets fewer, smaller proposals).",
+                               lo=1.0, hi=1e12)
     join_intercept: float = p(-1.5, "logit", "calibrated by hand to P5 (ever took part in 5 "
                               "years) with `apply_intercept`", "Chance to accept an invitation "
                               "to partner at zero capacity.", lo=-100.0, hi=100.0)

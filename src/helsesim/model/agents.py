@@ -229,9 +229,10 @@ class Municipality(Employer):
         """Open call: decide how many proposals to lead, form a consortium for each, and seek
         the trust's agreement; hand the agreed ones to the board."""
         participation = self.participation
+        offer = self.money_on_offer(board)
+        scale = math.exp(participation.ask_elasticity * offer)
         will = (self.willingness(participation.apply_intercept)
-                + participation.apply_need * self.vacancy_share
-                + participation.apply_money * self.money_on_offer(board))
+                + participation.apply_need * self.vacancy_share + participation.apply_money * offer)
         n = 0
         while n < participation.max_proposals and rng.random() < logistic(will - n):
             n += 1
@@ -244,7 +245,7 @@ class Municipality(Employer):
             partners = self.invite_partners(rng, board.network)
             board.receive(Project(community=self.community, lead=self, partners=partners,
                                   type=kind, budget=self.request_budget(
-                                      rng, len(partners), self.ask_scale(board)),
+                                      rng, len(partners), scale),
                                   duration=self.draw_duration(rng),
                                   quality=self.proposal_quality(rng), voluntary=True))
 

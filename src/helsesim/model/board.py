@@ -193,16 +193,15 @@ class CollaborativeBoard(Agent):
     def score(self, proposals: list[Project], rng: np.random.Generator) -> np.ndarray:
         """Board scores: quality, priority fit, breadth, proposers' influence, levers, noise."""
         params = self.params
-        out = np.empty(len(proposals))
+        out = params.score_noise * rng.standard_normal(len(proposals))
+        shares = self.vote_shares
         for i, pr in enumerate(proposals):
             breadth = sum(m.population for m in pr.municipalities) / self.population
-            influence = min(1.0, sum(self.vote_shares.get(a, 0.0)
-                                     for a in pr.parties(self.trust)))
+            influence = min(1.0, sum(shares.get(a, 0.0) for a in pr.parties(self.trust)))
             score = (params.score_quality * pr.quality
                      + params.score_priority * self.priority_fit[pr.type]
                      + params.score_breadth * breadth + params.score_influence * influence)
-            out[i] = (self.levers.adjust_score(score, pr)
-                      + params.score_noise * rng.standard_normal())
+            out[i] += self.levers.adjust_score(score, pr)
         return out
 
     def set_fair_shares(self) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from helsesim.model.agents import Coordinator
+from helsesim.model.projects import RECRUITMENT_TYPES
 
 if TYPE_CHECKING:
     from mesa import Model
@@ -97,7 +98,7 @@ class Levers:
         municipalities = proposal.municipalities
         small = sum(m.size_class == "small" for m in municipalities) / max(len(municipalities),
                                                                            1)
-        return (score + self.config.recruitment_weight * (proposal.type == "recruitment")
+        return (score + self.config.recruitment_weight * (proposal.type in RECRUITMENT_TYPES)
                 + self.config.equity_weight * small)
 
     def compensation_floor(self) -> float:
