@@ -258,9 +258,9 @@ class ProjectParams:
                            "`apply_cost` and `proposals` so that the open call is "
                            "oversubscribed (T15: median 1.1-2.0) and P5 holds; anchors: Hdir "
                            "grants <= 0.5-1 MNOK, 'generally large in the North' (seed 000 "
-                           "line 27); range 0.3-2 M",
-                           "Budget asked for a project led by a capacity-1 municipality without partners, at "
-                           "the national mean money per actor.", lo=0.0,
+                           "line 27); range 0.5-3 M",
+                           "Budget asked for a project led by a capacity-1 municipality "
+                           "without partners, at the national mean money per actor.", lo=0.0,
                            hi=1e12)
     budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
                                  "projects", "Elasticity of a proposal's budget to its lead's "
@@ -447,9 +447,10 @@ class TrustParams:
                                        "Nurse positions a transfer moves from the trust to the "
                                        "municipalities.", lo=0.0, hi=1000.0)
     proposals: float = p(3.2, "proposals/yr", "seed 000 line 32: trusts have the greatest "
-                         "resources; value assumed (set with `base_budget`); range 0.5-3",
-                         "Mean proposals the trust leads in an open call at the national mean money per "
-                         "actor (Nordland has less: 1.5).", lo=0.0, hi=1000.0)
+                         "resources; value assumed (set with `base_budget`); range 1-5",
+                         "Mean proposals the trust leads in an open call at the national "
+                         "mean money per actor (in Nordland, with less, 1.5).", lo=0.0,
+                         hi=1000.0)
     trust_partner_mean: float = p(2.0, "partners", "assumption",
                                   "Mean municipal partners beyond the first that the trust "
                                   "invites to a proposal (Poisson).", lo=0.0, hi=1000.0)
