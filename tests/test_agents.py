@@ -123,7 +123,7 @@ def test_acceptance_follows_the_joining_logit(community):
 def test_partner_candidates_follow_ties_and_new_project_ties(community):
     candidates, weights = community.network.partner_candidates(community.small)
     assert candidates == [community.medium]
-    assert weights.tolist() == [pytest.approx(0.3 + 1e-3)]
+    assert weights == [pytest.approx(0.3 + 1e-3)]
     project = Project("x", community.small, [community.large], budget=1.0)
     community.network.update_ties([project], {"x": community.trust})
     candidates, _ = community.network.partner_candidates(community.small)
@@ -140,16 +140,76 @@ def test_trust_agreement_rises_with_the_leads_trust(community):
     assert low == pytest.approx(trust.agreement(m) / 2)
 
 
-def test_a_pending_transfer_is_proposed_once_and_assigned(community):
+def test_cost_pressure_makes_a_transfer_likelier(community):
     trust = community.trust
-    trust.transfer_params = dataclasses.replace(trust.transfer_params, transfer_propensity=1.0,
-                                                transfer_partners=0.5)
-    trust.review_costs(community.rng)
-    assert trust.transfer_pending
-    assert trust.choose_type(community.rng) == "task_transfer"
+    rng = np.random.default_rng(2)
+
+    def share_proposing(gap: float) -> float:
+        hits = 0
+        for _ in range(2000):
+            trust.cost_gap = gap
+            trust.review_costs(rng)
+            hits += trust.transfer_pending
+        return hits / 2000
+
+    assert share_proposing(0.0) < share_proposing(0.03) - 0.3
+    trust.cost_gap = 0.0
+    trust.transfer_params = dataclasses.replace(trust.transfer_params, transfer_pressure=0.0,
+                                                transfer_propensity=0.0)
+    trust.review_costs(rng)
     assert not trust.transfer_pending
-    partners = trust.choose_partners(community.rng, "task_transfer", community.network)
-    assert len(partners) == round(0.5 * 3) and len(set(partners)) == len(partners)
+
+
+def test_a_transfer_relieves_the_trusts_cost_gap_by_its_net_saving(community):
+    trust = community.trust
+    trust.cost_gap = 0.5
+    trust.relieve(1e6, compensation=0.4)
+    saving = (trust.transfer_params.saving_ratio - 0.4) * 1e6
+    assert trust.cost_gap == pytest.approx(0.5 - saving / trust.operating_budget)
+    trust.relieve(1e12, compensation=0.0)
+    assert trust.cost_gap == 0.0
+
+
+def test_a_transfer_is_assigned_with_negotiated_compensation_and_support(community):
+    board, trust = community.board, community.trust
+    trust.transfer_params = dataclasses.replace(trust.transfer_params, transfer_partners=0.5)
+    board.start_year(3e6)
+    pr = board.transfer_proposal(community.rng)
+    assert pr.type == "task_transfer" and pr.lead is trust and not pr.voluntary
+    assert len(pr.partners) == round(0.5 * 3) and len(set(pr.partners)) == len(pr.partners)
+    cost = trust.transfer_params.transfer_cost_per_capita * sum(m.population
+                                                                for m in pr.partners)
+    assert pr.budget == pytest.approx(trust.transfer_params.transition_support
+                                      * board.params.priority_task_transfer * cost)
+    floor = community.levers.config.compensation
+    assert floor <= pr.compensation_share <= 1.0
+
+
+def test_compensation_rises_with_municipal_voice_and_trust():
+    low = Community()
+    for m in low.municipalities:
+        m.trust = 0.2
+    high = Community(levers=LeverConfig(equal_votes=True, compensation=0.0))
+    for m in high.municipalities:
+        m.trust = 1.0
+    assert high.board.negotiate_compensation() > low.board.negotiate_compensation()
+    floor = Community(levers=LeverConfig(compensation=0.9))
+    assert floor.board.negotiate_compensation() == 0.9
+
+
+def test_more_money_on_offer_more_and_larger_proposals():
+    params = replace(ModelParams(), participation={"trust_agree": 1.0})
+    counts, asks = [], []
+    for money in (1e6, 20e6):
+        c = Community(params, seed=3)
+        n, total = 0, 0.0
+        for _ in range(200):
+            out = c.board.call_for_proposals(c.rng, money)
+            n += len(out)
+            total += sum(pr.budget for pr in out)
+        counts.append(n)
+        asks.append(total / max(n, 1))
+    assert counts[1] > counts[0] and asks[1] > asks[0]
 
 
 def test_recruitment_is_chosen_more_often_with_vacancies(community):
@@ -214,14 +274,17 @@ def test_open_call_funds_in_score_order_within_budget():
     assert all(pr.stream == "open_call" and np.isfinite(pr.score) for pr in funded)
 
 
-def test_governance_agenda_follows_weights_and_spends_the_budget(community):
-    design = GovernanceLed(projects=3.0, breadth=1.0)
+def test_governance_agenda_follows_weights_within_capacity_and_money(community):
+    design = GovernanceLed(capacity=3.0, breadth=1.0)
     projects = design.allocate(community.board, 3e6, community.rng)
-    assert sum(pr.budget for pr in projects) == pytest.approx(3e6)
+    assert 1 <= len(projects) <= 3
+    assert sum(pr.budget for pr in projects) <= 3e6 * (1 + 1e-12)
     for pr in projects:
         assert community.board.weights[pr.lead] > 0
-        if pr.type != "task_transfer":  # breadth 1: every other municipality joins
-            assert set(pr.municipalities) == set(community.municipalities)
+        assert set(pr.municipalities) == set(community.municipalities)  # breadth 1
+    rich = GovernanceLed(capacity=1.0).allocate(community.board, 1e9, community.rng)
+    assert len(rich) == 1 and rich[0].budget < 1e9  # its ask, not all the money
+    assert GovernanceLed(capacity=0.0).allocate(community.board, 3e6, community.rng) == []
 
 
 def test_per_capita_gives_population_shares(community):
@@ -238,3 +301,21 @@ def test_designs_are_built_from_their_configuration():
     assert design.share == 0.3 and design.governance.breadth == 0.2
     assert design.open_call.earmark == design.governance.earmark == 0.4
     assert make_design(AllocationConfig(design="lottery", lottery_bar=0.8)).bar == 0.8
+    assert make_design(AllocationConfig(design="governance_led",
+                                        governance_projects=4.0)).capacity == 4.0
+
+
+def test_influence_follows_experience_and_information(community):
+    board, large = community.board, community.large
+    before = board.vote_shares[large]
+    large.experience = 5
+    board.update_influence()
+    assert board.vote_shares[large] > before
+    informed = board.weights[large]
+    large.information = 0.0  # knows nothing: half the weight
+    board.update_influence()
+    assert board.weights[large] == pytest.approx(informed / (0.5 + 0.5 * 0.9) * 0.5)
+    equal = Community(levers=LeverConfig(equal_votes=True))
+    equal.large.experience = 5
+    equal.board.update_influence()
+    assert equal.board.weights[equal.large] == equal.board.weights[equal.small] == 1.0

@@ -56,8 +56,8 @@ def test_year_rows_hold_exactly_the_registered_columns(result):
         trust_staff=np.full((2, 3), 49.0), transfers=np.zeros(2),
         edge_community=np.array([0, -1, 1]), tie=np.array([0.3, 0.4, 0.5]),
         board_budget=np.array([1e6, 2e6]), board_influence=np.full((2, 5), 0.2),
-        board_flows=np.ones((2, len(yearly.FLOW_KEYS))),
-            new_community=np.array([0, 1, 1]),
+        board_flows=np.ones((2, len(yearly.FLOW_KEYS))), board_money=np.ones((2, 8)),
+        board_retention_fte=np.array([1.0, 2.0]), new_community=np.array([0, 1, 1]),
         new_budget=np.array([1.0, 2.0, 3.0]), new_recruitment=np.array([0.0, 1.0, 0.0]),
         running_community=np.array([1]))
     rows = yearly.year_rows(state, by_community=True)

@@ -57,7 +57,7 @@ def test_invariants_hold_for_random_valid_configs(kw):
     res = helsesim.simulate(**kw)
     years, projects, munis = res.years, res.projects, res.municipalities
     # money: never more than the budget in any year, nothing negative, benefit = budget
-    assert (years["funded_amount"] <= years["budget"] * (1 + 1e-9) + 1e-6).all()
+    assert (years["funded_amount"] <= years["money_available"] * (1 + 1e-9) + 1e-6).all()
     assert (projects["budget"] >= 0).all()
     assert (projects["benefit_trust"] >= -1e-9).all()
     assert np.allclose(projects["benefit_trust"] + projects["benefit_municipalities"],

@@ -92,15 +92,30 @@ class AllocationConfig:
     stream_share: float = p(0.5, "share", "seed 000 recommends two streams; split not given",
                             "Share of the budget through the open call in `two_stream`.",
                             lo=0.0, hi=1.0)
-    governance_projects: float = p(2.5, "projects/yr", "seed 000: fewer, larger projects; "
-                                   "calibrated to P3", "Mean number of projects the board "
-                                   "develops per year under `governance_led`.", lo=0.0, hi=100.0)
+    governance_projects: float = p(2.5, "items/yr", "derived: secretariat ~0.65 FTE per "
+                                   "community (9.5-11.1 MNOK nationally, anchors-domain line 21) "
+                                   "x ~4 items per FTE-year (assumed); range 1-6",
+                                   "The board's capacity under `governance_led`: agenda items it "
+                                   "can develop into projects in a year (a fractional part is "
+                                   "the chance of one more); how many it develops and how large "
+                                   "follows from its members' needs, their influence and the "
+                                   "money.", lo=0.0, hi=100.0)
     governance_breadth: float = p(0.6, "share", "seed 000: community-wide projects",
                                   "Share of the community's other municipalities that join a "
                                   "governance-developed project.", lo=0.0, hi=1.0)
     lottery_bar: float = p(0.5, "quantile", "Gross & Bergstrom 2019 (partial lottery)",
                            "Score quantile a proposal must reach to enter the `lottery` draw.",
                            lo=0.0, hi=1.0)
+    carry_over_share: float = p(1.0, "share", "sourced by analogy: Helsedirektoratet's rule for "
+                                "the secretariat grant to the same communities (unused money "
+                                "counts toward the next year); RS rule not found; range 0.5-1",
+                                "Share of the money not committed in a year that is added to "
+                                "the next year's money (the rest lapses).", lo=0.0, hi=1.0)
+    min_grant_share: float = p(0.5, "share", "assumed (common practice: the marginal proposal "
+                               "is offered what is left); range 0.3-0.8",
+                               "A proposal that does not fit in the money left is offered the "
+                               "rest if that is at least this share of its ask (its budget, and "
+                               "so its dose, shrinks); else it is skipped.", lo=0.0, hi=1.0)
 
 
 # --- levers (model brief §5) ----------------------------------------------------------------------
@@ -346,14 +361,26 @@ class ProjectParams:
                                           "development.", lo=0.0, hi=1e6)
     weight_competence: float = p(0.3, "weight", "seed 000/002", "Propensity to propose a "
                                  "competence project.", lo=0.0, hi=1e6)
+    weight_personnel_pool: float = p(0.03, "weight", "assumed; seed 004 (plan-recruit-retain, "
+                                     "a joint hospital-municipality project), regjeringen.no "
+                                     "2024 ('kombinerte stillinger'); range 0-0.1",
+                                     "Propensity to propose a shared personnel pool (a "
+                                     "recruitment project whose parties share staff); grows "
+                                     "with the proposer's vacancy rate like recruitment.",
+                                     lo=0.0, hi=1e6)
     weight_recruitment: float = p(0.07, "weight", "seed 000: <10 % of projects target "
                                   "recruitment (P1)", "Propensity to propose recruitment; "
                                   "grows with the proposer's vacancy rate.", lo=0.0, hi=1e6)
     vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
                             "How much a proposer's vacancy rate raises its recruitment "
                             "propensity.", lo=0.0, hi=1e6)
-    base_budget: float = p(0.8e6, "NOK", "seed 000: sizes vary widely; assumption",
-                           "Budget of a project led by a capacity-1 municipality.", lo=0.0,
+    base_budget: float = p(1.75e6, "NOK", "assumed, with `apply_intercept`, `join_intercept`, "
+                           "`apply_cost` and `proposals` so that the open call is "
+                           "oversubscribed (T15: median 1.1-2.0) and P5 holds; anchors: Hdir "
+                           "grants <= 0.5-1 MNOK, 'generally large in the North' (seed 000 "
+                           "line 27); range 0.5-3 M",
+                           "Budget asked for a project led by a capacity-1 municipality "
+                           "without partners, at the national mean money per actor.", lo=0.0,
                            hi=1e12)
     budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
                                  "projects", "Elasticity of a proposal's budget to its lead's "
@@ -365,16 +392,30 @@ class ProjectParams:
     duration_weights: list[float] = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
                                       "Distribution of project duration (each weight within the "
                                       "bounds).", lo=0.0, hi=1e6)
-    implement_intercept: float = p(-1.5, "logit", "seed 002: many end before implementation "
-                                   "(P7)", "Implementation chance at zero anchoring.",
+    implement_intercept: float = p(-2.0, "logit", "calibrated by hand to P7 (seed 002: many "
+                                   "end before implementation; T12 0.40-0.80, centre 0.55) "
+                                   "after knowledge and dose entered the logit",
+                                   "Implementation logit at zero anchoring, knowledge and dose.",
                                    lo=-100.0, hi=100.0)
     implement_anchoring: float = p(3.0, "logit", "seed 002 M7: anchoring the top success factor",
                                    "Effect of the parties' mean anchoring.", lo=-100.0, hi=100.0)
     implement_capacity: float = p(0.4, "logit per log", "seed 002 M13, M30",
                                   "Effect of the lead's log capacity.", lo=-100.0, hi=100.0)
-    coordination_cost: float = p(0.08, "logit per partner", "seed 003: coordination cost rises "
-                                 "with partners (P9)", "Loss of implementation chance per "
-                                 "partner.", lo=0.0, hi=100.0)
+    coordination_cost: float = p(1.0, "logit per FTE per capacity", "assumed; direction seed "
+                                 "003 (lines 4081-4085, 5123); range 0.3-3",
+                                 "Implementation logit lost per FTE of coordination a project "
+                                 "needs (`coordination_*_fte`), divided by its lead's capacity "
+                                 "(P9 without a per-partner penalty).", lo=0.0, hi=100.0)
+    implement_dose: float = p(1.0, "logit", "directional: seed 002 lines 6079-6081 (82 % say "
+                              "economic and personnel resources matter for success), seed 004 "
+                              "line 67 ('tilstrekkelige ressurser'); value assumed, range 0-2",
+                              "Implementation logit gained at full dose (the mean dose response "
+                              "of the parties, 0-1).", lo=-100.0, hi=100.0)
+    implement_knowledge: float = p(3.0, "logit per knowledge", "derived, weak: seed 002 Table "
+                                   "7.2 (51-62 % better goal attainment) vs ~40 % follow-up "
+                                   "(lines 1852-1854); range 1.5-6",
+                                   "Implementation logit gained per unit of the parties' mean "
+                                   "knowledge.", lo=-100.0, hi=100.0)
     survive_intercept: float = p(-3.0, "logit", "seed 002 M32: few survive the end of funding",
                                  "Survival after funding at zero anchoring.", lo=-100.0, hi=100.0)
     survive_anchoring: float = p(4.0, "logit", "seed 002 M7, M32", "Effect of anchoring on "
@@ -391,15 +432,66 @@ class ProjectParams:
     lead_benefit: float = p(0.5, "share", "seed 000: leaders shape projects to their needs",
                             "Share of the municipal benefit that goes to the lead municipality; "
                             "the rest is split among partners by population.", lo=0.0, hi=1.0)
-    recruitment_effect: float = p(0.25, "attractiveness", "seed 004: single measures have small "
-                                  "effect; systematic, long and coordinated work helps",
-                                  "Attractiveness gained by a party of a recruitment project "
-                                  "(scaled by duration and partners).", lo=0.0, hi=100.0)
+    recruitment_effect: float = p(0.25, "attractiveness", "assumed; seed 004 lines 42, 45 "
+                                  "(single measures have little effect); range 0.05-1",
+                                  "Attractiveness to job seekers a recruitment or personnel-pool "
+                                  "project adds to a party at full dose (times the dose "
+                                  "response).", lo=0.0, hi=100.0)
+    recruitment_retention_max: float = p(0.4, "share of quit hazard", "assumed; Vesterålen "
+                                         "2022-24 (seed 004's project: GP mobility fell, "
+                                         "EURIPA case report); range 0.2-0.5",
+                                         "Share of a party's nurse and doctor quit hazard a "
+                                         "fully dosed recruitment project removes.", lo=0.0,
+                                         hi=0.95)
+    recruitment_placements: float = p(0.02, "placements per target FTE", "assumed; NSF 2018 via "
+                                      "helsedirektoratet.no (practice periods matter); range "
+                                      "0-0.05", "Student placements a year a fully dosed "
+                                      "recruitment project funds per nurse and doctor position "
+                                      "of a party.", lo=0.0, hi=1.0)
+    competence_retention_max: float = p(0.1, "share of quit hazard", "assumed; RETAIN element "
+                                        "8, relevant professional development (anchors-domain "
+                                        "§1.5); range 0-0.2", "Share of a party's quit hazard a "
+                                        "fully dosed competence project removes.", lo=0.0,
+                                        hi=0.95)
+    setup_cost: float = p(40e3, "NOK/party-yr", "derived: 0.05 FTE x 0.83 MNOK (5 h/month to a "
+                          "20 % position, seed 002 lines 3853, 3661, 3617; money spent on "
+                          "preparation, lines 415-418); range 15-170 k",
+                          "Money a party spends on preparation, meetings and reporting before a "
+                          "project's money buys anything.", lo=0.0, hi=1e8)
+    dose_hill: float = p(1.5, "-", "directional: seed 004 lines 42, 45 (single measures little, "
+                         "together effective); range 1-2.5", "Steepness of the dose response "
+                         "(1: concave from the threshold; > 1: S-shaped).", lo=0.5, hi=5.0)
+    half_dose_recruitment: float = p(50e3, "NOK per target FTE-yr", "assumed: ~6 % of an FTE's "
+                                     "cost (ASPE 2014 retention bonus ~17 % of wage); range "
+                                     "15-200 k", "Money per nurse and doctor position of a "
+                                     "party at which a recruitment project has half its "
+                                     "effect.", lo=1.0, hi=1e9)
+    half_dose_service: float = p(20.0, "NOK per inh.-yr", "assumed: the national mean RS money "
+                                 "is 50 NOK/inh./yr (derived); range 5-80", "Money per "
+                                 "inhabitant of a party at which service development (or "
+                                 "transition support) has half its effect.", lo=0.01, hi=1e6)
+    half_dose_competence: float = p(10e3, "NOK per employee-yr", "assumed: seed 002 lines "
+                                    "2733-2734 (10-30 kNOK per municipality plus KS support); "
+                                    "range 3-40 k", "Money per employee (position) of a party "
+                                    "at which a competence project has half its effect.",
+                                    lo=1.0, hi=1e9)
+    competence_reach: float = p(20.0, "employees", "assumed: a competence project trains a "
+                                "group of staff (resource persons, a network) in each party, "
+                                "not all its employees (seed 002 lines 2733-2734: 10-30 kNOK "
+                                "per municipality had effects); range 5-50", "Employees a "
+                                "competence project reaches in a party (at most its "
+                                "positions).", lo=1.0, hi=1e6)
+    cost_per_fte: float = p(0.83e6, "NOK/FTE-yr", "derived: SSB nurse pay 53,360 NOK/month "
+                            "(Nov 2022) x 12 x 1.3 employer costs; range 0.75-0.95 M",
+                            "Yearly cost of one FTE: prices coordination time and staff moved "
+                            "with a transferred service.", lo=1e4, hi=1e8)
     recruitment_persistence: float = p(0.7, "1/yr", "seed 004", "Yearly retention of a "
                                        "recruitment effect after its project ends, unless it "
                                        "survives.", lo=0.0, hi=1.0)
-    competence_knowledge: float = p(0.15, "knowledge", "seed 002 M1", "Knowledge gained by "
-                                    "the parties of a competence project.", lo=0.0, hi=1.0)
+    competence_knowledge: float = p(0.15, "knowledge/yr", "assumed; direction seed 002 M1 "
+                                    "(lines 263-268); range 0.05-0.3", "Share of the gap to "
+                                    "full knowledge a party closes per year of a fully dosed "
+                                    "competence project.", lo=0.0, hi=1.0)
     quality_capacity: float = p(0.4, "score per log", "seed 002 M30: resources", "Effect of the "
                                 "lead's log capacity on proposal quality.", lo=0.0, hi=100.0)
     quality_experience: float = p(0.1, "score per project", "seed 002 M16: experienced write "
@@ -418,24 +510,67 @@ class ProjectParams:
     survive_capacity: float = p(0.3, "logit per log", "brief §3: survival depends on anchoring "
                                 "and capacity", "Effect of the lead's log capacity on survival "
                                 "after funding.", lo=-100.0, hi=100.0)
-    service_level_gain: float = p(0.1, "services", "seed 000: projects put more services "
-                                  "into municipalities", "Service level gained per implemented "
-                                  "service development.", lo=0.0, hi=100.0)
+    service_level_gain: float = p(0.1, "services", "assumed; seed 000 line 33 (projects put "
+                                  "more services into municipalities); range 0.03-0.25",
+                                  "Service level gained per implemented service development at "
+                                  "full dose and full knowledge-free quality (times the dose "
+                                  "response, times 1 + the party's knowledge).", lo=0.0,
+                                  hi=100.0)
 
 
 @dataclass
 class TrustParams:
-    transfer_propensity: float = p(0.6, "1/yr", "seed 000: task shifting projects exist",
-                                   "Chance per year that the trust, under cost pressure, "
-                                   "proposes a task transfer.", lo=0.0, hi=1.0)
+    transfer_propensity: float = p(0.15, "1/yr", "assumed; seed 000 line 34 (transfers "
+                                   "exist); range 0.05-0.4", "Chance per year that the trust "
+                                   "proposes a task transfer at zero cost pressure.", lo=0.0,
+                                   hi=1.0)
+    transfer_pressure: float = p(1.0, "logit per 0.01", "assumed; direction Innst. 387 S "
+                                 "(2023-2024) §3.7; range 0.3-2", "Logit of proposing a "
+                                 "transfer gained per 1 % of the trust's budget of cost "
+                                 "pressure.", lo=0.0, hi=100.0)
+    funded_growth_share: float = p(0.8, "share", "sourced: Innst. 387 S (2023-2024) §3.7 "
+                                   "(hospitals got 80 % of real cost growth); range 0.7-0.9",
+                                   "Share of the trust's activity growth that its funding "
+                                   "covers; the rest accumulates as cost pressure.", lo=0.0,
+                                   hi=1.0)
+    trust_vacancy_cost: float = p(0.1, "share of budget per vacancy share", "derived: labour "
+                                  "share 0.7 x agency/overtime premium 0.5 x share of "
+                                  "vacancies covered that way 0.3 (both assumed); range "
+                                  "0.03-0.35", "Cost pressure from the trust's own vacancies "
+                                  "(covered by agency staff and overtime).", lo=0.0, hi=100.0)
+    labour_cost_share: float = p(0.7, "share", "assumed; range 0.6-0.8", "Labour's share of "
+                                 "the trust's operating cost (its budget = positions x "
+                                 "`cost_per_fte` / this).", lo=0.05, hi=1.0)
+    saving_ratio: float = p(1.7, "-", "derived: 5,745 NOK per bed-day of a discharge-ready "
+                            "patient (helsedirektoratet.no, 2024) vs ~3,300 NOK/day for a "
+                            "municipal place (1.2 MNOK/yr, digi.no 2018); range 1-2",
+                            "The trust's saving per NOK of yearly cost a transferred service "
+                            "puts on the municipalities.", lo=0.0, hi=10.0)
+    threat_credibility: float = p(0.5, "prob.", "assumed; analogue seed 003 lines 2053-2059 "
+                                  "('litt ujevnt styrkeforhold'); range 0.2-0.8",
+                                  "Chance that the trust's outside option (discontinue the "
+                                  "service without agreement) is credible in the negotiation.",
+                                  lo=0.0, hi=1.0)
+    transition_support: float = p(0.25, "share of a year's cost", "assumed; Agder RS call "
+                                  "(RS money may cover costs one party incurs while the other "
+                                  "saves); range 0-1", "RS money the board grants to a "
+                                  "transfer's receiving municipalities, as a share of the "
+                                  "service's yearly cost (times `priority_task_transfer`), "
+                                  "taken off the community's money before the design splits "
+                                  "it.", lo=0.0, hi=10.0)
     transfer_cost_per_capita: float = p(60.0, "NOK/inh./yr", "assumption", "Yearly cost of a "
                                         "transferred service per inhabitant of the receiving "
                                         "municipalities.", lo=0.0, hi=1e6)
-    transfer_staff_per_1000: float = p(0.3, "FTE/1000 inh.", "NOU 2023:4 ch. 8 (task sharing)",
+    transfer_staff_per_1000: float = p(0.05, "FTE/1000 inh.", "derived: 60 NOK/inh. x labour "
+                                       "share 0.7 / 0.83 MNOK per FTE x 1,000 = 0.051 (the old "
+                                       "0.3 cost 4x the service); range 0.02-0.2",
                                        "Nurse positions a transfer moves from the trust to the "
                                        "municipalities.", lo=0.0, hi=1000.0)
-    proposals: float = p(1.0, "proposals/yr", "seed 000: trusts have the greatest resources",
-                         "Mean proposals the trust leads in an open call.", lo=0.0, hi=1000.0)
+    proposals: float = p(3.2, "proposals/yr", "seed 000 line 32: trusts have the greatest "
+                         "resources; value assumed (set with `base_budget`); range 1-5",
+                         "Mean proposals the trust leads in an open call at the national "
+                         "mean money per actor (in Nordland, with less, 1.5).", lo=0.0,
+                         hi=1000.0)
     trust_partner_mean: float = p(2.0, "partners", "assumption",
                                   "Mean municipal partners beyond the first that the trust "
                                   "invites to a proposal (Poisson).", lo=0.0, hi=1000.0)
@@ -469,19 +604,31 @@ class BoardParams:
     priority_competence: float = p(0.6, "0-1", "regjeringen.no 2024: good use of personnel",
                                    "Priority fit of competence projects.", lo=0.0, hi=1.0)
     priority_task_transfer: float = p(0.8, "0-1", "regjeringen.no 2024: the right division "
-                                      "of labour", "Priority fit of task transfers.",
+                                      "of labour", "Priority the board gives task transfers: "
+                                      "scales the RS transition support it grants.",
                                       lo=0.0, hi=1.0)
     priority_recruitment: float = p(0.2, "0-1", "seed 000: content aligns with patient-group "
                                     "priorities; recruitment rarely primary", "Priority fit of "
                                     "recruitment projects.", lo=0.0, hi=1.0)
     capacity_influence: float = p(0.5, "-", "seed 000", "Influence from capacity beside seats.",
                                   lo=0.0, hi=100.0)
+    influence_experience: float = p(0.5, "-", "assumed; direction seed 002 lines 2958-2960 "
+                                    "(experience favoured); range 0-1.5", "Extra influence of "
+                                    "a member with full experience (5 projects), beside its "
+                                    "seats and capacity; recomputed every year.", lo=0.0,
+                                    hi=100.0)
+    agenda_need: float = p(5.0, "per vacancy share", "assumed; direction seed 004 line 30 "
+                           "(shortage the biggest challenge); range 0-15", "How much a "
+                           "member's vacancy share (the trust: also its cost pressure) raises "
+                           "its weight in the governance agenda.", lo=0.0, hi=1000.0)
 
 
 @dataclass
 class ParticipationParams:
-    apply_intercept: float = p(-1.5, "logit", "calibrated to P5", "Chance to lead a proposal at "
-                               "zero capacity, experience and support.", lo=-100.0, hi=100.0)
+    apply_intercept: float = p(-0.05, "logit", "calibrated by hand to P5 (ever took part in "
+                               "5 years, small) and T15 (oversubscription) together",
+                               "Chance to lead a proposal at zero capacity, experience and "
+                               "support.", lo=-100.0, hi=100.0)
     apply_capacity: float = p(0.7, "logit per log", "seed 002 M30: resources gate participation",
                               "Effect of log capacity on leading a proposal.", lo=-100.0, hi=100.0)
     apply_experience: float = p(0.3, "logit per project", "seed 002 M16 (Matthew effect)",
@@ -489,9 +636,28 @@ class ParticipationParams:
                                 lo=-100.0, hi=100.0)
     apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).", lo=-100.0,
                            hi=100.0)
-    apply_cost: float = p(0.6, "logit", "seed 002 M30: cost of applying",
+    apply_cost: float = p(0.3, "logit", "seed 002 M30: cost of applying; value set with "
+                          "`apply_intercept` (range 0.2-1.5)",
                           "Cost of applying, divided by capacity.", lo=0.0, hi=100.0)
-    join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
+    apply_need: float = p(2.0, "logit per vacancy share", "assumed; direction seed 004 line 30 "
+                          "(shortage the biggest challenge); range 0-6", "Effect of the own "
+                          "vacancy share on leading a proposal.", lo=-100.0, hi=100.0)
+    apply_money: float = p(1.0, "logit per log", "assumed; range 0-2", "Effect of the log of "
+                           "the call's money per eligible actor (over `money_reference`) on "
+                           "leading a proposal: more money on offer, more proposals.",
+                           lo=-10.0, hi=10.0)
+    ask_elasticity: float = p(0.5, "-", "assumed; Agder RS call ('grants can be applied for "
+                              "small and large projects'); range 0-1", "Elasticity of "
+                              "requested budgets to the money per eligible actor over "
+                              "`money_reference`.", lo=0.0, hi=3.0)
+    money_reference: float = p(0.745e6, "NOK per actor", "derived: 280 MNOK over the 376 "
+                               "eligible actors (357 municipalities, 19 trusts); range "
+                               "0.35-1 M", "Money per eligible actor at which the money terms "
+                               "of applying and asking vanish (a community with less money per "
+                               "actor than the national mean gets fewer, smaller proposals).",
+                               lo=1.0, hi=1e12)
+    join_intercept: float = p(-1.5, "logit", "calibrated by hand to P5 (ever took part in 5 "
+                              "years) with `apply_intercept`", "Chance to accept an invitation "
                               "to partner at zero capacity.", lo=-100.0, hi=100.0)
     partner_mean: float = p(1.5, "partners", "seed 002: sub-networks of 4-8; assumption",
                             "Mean municipal partners a lead invites, times capacity to the "
@@ -500,7 +666,7 @@ class ParticipationParams:
                                 "projects", "How the number of invited partners grows with the "
                                 "lead's capacity.", lo=0.0, hi=2.0)
     max_proposals: int = p(3, "proposals", "assumption", "Most proposals one municipality "
-                           "leads in a year.", lo=1, hi=1000)
+                           "(or the trust) leads in a year.", lo=1, hi=1000)
     trust_agree: float = p(0.85, "prob.", "regjeringen.no 2024: trust and municipalities must "
                            "agree", "Chance the trust agrees to a municipal proposal.",
                            lo=0.0, hi=1.0)
@@ -547,6 +713,49 @@ class TrustUpdateParams:
 
 
 @dataclass
+class HostParams:
+    """Seed 003's host-municipality collaboration: a multi-party project is run by its lead (the
+    host); the partners carry an information gap and the project pays for coordination."""
+
+    coordination_lead_fte: float = p(0.2, "FTE/yr", "sourced: project leader 20 % (seed 002 "
+                                     "lines 3664-3666); range 0.1-0.5", "Coordination a "
+                                     "project with more than one municipal party needs at its "
+                                     "host.", lo=0.0, hi=10.0)
+    coordination_party_fte: float = p(0.035, "FTE/yr", "sourced: 5 h/month (seed 002 line "
+                                      "3853), the low end of 5 h/month to a 20 % position "
+                                      "(lines 3661, 3617), because each party's own time is in "
+                                      "`setup_cost`; range 0.02-0.2", "Coordination per "
+                                      "municipal party (to the `coordination_exponent`) of a "
+                                      "project with more than one, beyond each party's own "
+                                      "set-up cost.", lo=0.0, hi=10.0)
+    coordination_exponent: float = p(1.2, "-", "assumed; >= 1 directional: seed 003 lines "
+                                     "4069-4071, 4081-4085 (every owner one more line of "
+                                     "governance; even two is demanding); range 1-2",
+                                     "How coordination grows with the number of municipal "
+                                     "parties.", lo=0.5, hi=3.0)
+    represented_share: float = p(0.67, "prob.", "sourced analogue: 1/3 of host collaborations "
+                                 "have only the host in steering (seed 003 lines 2122-2124); "
+                                 "range 0.55-0.8", "Chance that a partner municipality is "
+                                 "represented in a project's steering.", lo=0.0, hi=1.0)
+    info_gap_base: float = p(0.1, "information", "assumed; direction seed 003 lines 197-199 "
+                             "(partners less updated than the host); range 0-0.2",
+                             "Information a partner lacks in any project.", lo=0.0, hi=1.0)
+    info_gap_unrepresented: float = p(0.3, "information", "assumed; direction seed 003 lines "
+                                      "2916-2928 (a partner without the host's meetings must "
+                                      "work harder for information); range 0-0.6",
+                                      "Information a partner lacks when it is not represented "
+                                      "(a municipality without a board seat, outside projects).",
+                                      lo=0.0, hi=1.0)
+    info_gap_members: float = p(0.1, "information per log", "assumed; direction seed 003 lines "
+                                "1631-1633, 4366-4370 (more members, harder to keep the "
+                                "overview); range 0-0.2", "Information a partner lacks per log "
+                                "of the number of municipal parties.", lo=0.0, hi=1.0)
+    info_gap_small: float = p(0.1, "information", "assumed; direction seed 003 lines 1569-1572 "
+                              "(small partners have less access to information); range 0-0.2",
+                              "Information a small partner lacks besides.", lo=0.0, hi=1.0)
+
+
+@dataclass
 class ModelParams:
     """Behavioural parameters, grouped by entity and process."""
 
@@ -555,6 +764,7 @@ class ModelParams:
     project: ProjectParams = field(default_factory=ProjectParams)
     trust: TrustParams = field(default_factory=TrustParams)
     board: BoardParams = field(default_factory=BoardParams)
+    host: HostParams = field(default_factory=HostParams)
     participation: ParticipationParams = field(default_factory=ParticipationParams)
     network: NetworkParams = field(default_factory=NetworkParams)
     trust_update: TrustUpdateParams = field(default_factory=TrustUpdateParams)
@@ -614,7 +824,16 @@ def schema(cls: type = SimConfig) -> DictConfig:
 
 
 def schema_node(path: str, cls: type = SimConfig):
-    """The schema node at a dotted path; ConfigError naming the allowed keys if there is none."""
+    """The schema node at a dotted path; ConfigError naming the allowed keys if there is none.
+
+    Found once per path and kept (the schema is read only): validating a configuration walks
+    every parameter, and walking OmegaConf's nodes from the root each time was most of the
+    cost of a run's set-up."""
+    return _schema_node(path, cls)
+
+
+@functools.lru_cache(maxsize=4096)
+def _schema_node(path: str, cls: type):
     node, where = schema(cls), ""
     for part in path.split("."):
         if not isinstance(node, DictConfig) or _free_mapping(node):

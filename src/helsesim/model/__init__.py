@@ -14,7 +14,9 @@ Layout (one owner per process):
 * :mod:`.levers`: the policy levers and the named hooks through which they act;
 * :mod:`.workforce`: positions, staff and the labour market;
 * :mod:`.network`: the collaboration network: ties, knowledge spread, tie dynamics;
-* :mod:`.portfolio`: funded projects: money attribution, running, implementing, fading;
+* :mod:`.portfolio`: funded projects: money attribution, what it buys, running, implementing,
+  and their yearly effects on the labour market;
+* :mod:`.dose`: the dose response of project money (one function for every effect);
 * :mod:`.projects`, :mod:`.draws`: the project record and the weighted random draws;
 * :mod:`.records`: what is recorded each year, handed to :mod:`helsesim.outcomes`.
 """

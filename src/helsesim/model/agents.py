@@ -21,7 +21,7 @@ from helsesim.model.draws import logistic, weighted_index, weighted_sample
 from helsesim.model.projects import PROJECT_TYPES, Project
 
 if TYPE_CHECKING:
-    from helsesim.config import ModelParams, ProjectParams
+    from helsesim.config import ModelParams, ParticipationParams, ProjectParams
     from helsesim.model.board import CollaborativeBoard
     from helsesim.model.network import CollaborationNetwork
     from helsesim.model.workforce import Workforce
@@ -56,6 +56,7 @@ class Employer(Agent):
 
     kind: ClassVar[str] = "employer"
     workforce: Workforce  # set when the workforce is built (join_workforce)
+    participation: ParticipationParams
 
     def __init__(self, model: Model, node: str, community: str, project: ProjectParams
                  ) -> None:
@@ -98,18 +99,32 @@ class Employer(Agent):
 
     # -- proposing ------------------------------------------------------------------------------
     def choose_type(self, rng: np.random.Generator) -> str:
-        """Choose a project type from needs: recruitment grows with the own vacancy rate."""
+        """Choose a project type from needs: recruitment and a shared personnel pool grow with
+        the own vacancy rate."""
         project = self.project_params
+        pull = 1 + project.vacancy_pull * self.vacancy_share
         return PROJECT_TYPES[weighted_index(rng, (
             project.weight_service_development, project.weight_competence,
-            project.weight_recruitment * (1 + project.vacancy_pull * self.vacancy_share)))]
+            project.weight_recruitment * pull, project.weight_personnel_pool * pull))]
 
-    def request_budget(self, rng: np.random.Generator, n_partners: int) -> float:
-        """The budget asked for: larger for a lead of larger capacity and with more partners."""
+    def request_budget(self, rng: np.random.Generator, n_partners: int,
+                       money_scale: float = 1.0) -> float:
+        """The budget asked for: larger for a lead of larger capacity, with more partners, and
+        when more money is on offer (``money_scale``, the board's)."""
         project = self.project_params
         return float(project.base_budget * self.capacity ** project.budget_elasticity
-                     * (1 + project.budget_per_partner * n_partners)
+                     * (1 + project.budget_per_partner * n_partners) * money_scale
                      * math.exp(project.budget_sd * rng.standard_normal()))
+
+    def money_on_offer(self, board: CollaborativeBoard) -> float:
+        """Log of the money the board offers per eligible actor over `money_reference`: more
+        money on offer, more and larger proposals."""
+        reference = self.participation.money_reference
+        return math.log(max(board.money_per_actor, 1.0) / reference)
+
+    def ask_scale(self, board: CollaborativeBoard) -> float:
+        """Factor on the budget asked for, from the money on offer (`ask_elasticity`)."""
+        return math.exp(self.participation.ask_elasticity * self.money_on_offer(board))
 
     def draw_duration(self, rng: np.random.Generator) -> int:
         """1, 2 or 3 years, by ``duration_weights``."""
@@ -166,6 +181,15 @@ class Municipality(Employer):
         self.fair_share = 0.0  # NOK: the municipal money split per capita (set each year)
         self.projects_joined = 0
         self.active_year = -1  # last year it was party to a funded or running project
+        self.host_params = params.host
+        #: Information about the community's collaboration this year (0-1): the mean over its
+        #: running projects (host 1, partner less, seed 003), else what a member learns on the
+        #: board or without a seat (:meth:`update_information`).
+        self.information = 1.0 - params.host.info_gap_base
+        self.partner_years = 0  # project-years as a partner (not the host), cumulative
+        self.partner_information = 0.0  # information summed over those project-years
+        self._information_sum, self._information_n = 0.0, 0
+        self.voluntary_projects = 0  # funded projects it chose to lead or join (P5)
         self.voice = 0.0
         self.support = 0.0  # coordinator support (0-1)
         self.region = -1
@@ -173,6 +197,26 @@ class Municipality(Employer):
     @property
     def uncompensated_shift(self) -> float:
         return self.shift_cost - self.shift_compensation
+
+    def note_information(self, information: float, as_partner: bool) -> None:
+        """A running project's information this year (seed 003: partners know less)."""
+        self._information_sum += information
+        self._information_n += 1
+        if as_partner:
+            self.partner_years += 1
+            self.partner_information += information
+
+    def update_information(self) -> None:
+        """This year's information: the mean over its running projects; without any, what a
+        member learns on the board (a seat) or lacks without one."""
+        host = self.host_params
+        if self._information_n:
+            self.information = self._information_sum / self._information_n
+        else:
+            gap = (host.info_gap_base + host.info_gap_unrepresented * (not self.seats)
+                   + host.info_gap_small * (self.size_class == "small"))
+            self.information = min(max(1.0 - gap, 0.0), 1.0)
+        self._information_sum, self._information_n = 0.0, 0
 
     def willingness(self, intercept: float) -> float:
         """Logit of taking part: capacity, experience (Matthew effect), trust, cost."""
@@ -187,18 +231,25 @@ class Municipality(Employer):
         """Open call: decide how many proposals to lead, form a consortium for each, and seek
         the trust's agreement; hand the agreed ones to the board."""
         participation = self.participation
-        n, will = 0, self.willingness(participation.apply_intercept)
+        offer = self.money_on_offer(board)
+        scale = math.exp(participation.ask_elasticity * offer)
+        will = (self.willingness(participation.apply_intercept)
+                + participation.apply_need * self.vacancy_share + participation.apply_money * offer)
+        n = 0
         while n < participation.max_proposals and rng.random() < logistic(will - n):
             n += 1
         for _ in range(n):
+            # the agreement with the trust comes first (the Agder call: anchoring and a signed
+            # agreement before the application); without it there is no proposal
+            if rng.random() > board.trust.agreement(self):
+                continue
             kind = self.choose_type(rng)
             partners = self.invite_partners(rng, board.network)
-            if rng.random() > board.trust.agreement(self):
-                continue  # no agreement with the trust: no proposal
             board.receive(Project(community=self.community, lead=self, partners=partners,
-                                  type=kind, budget=self.request_budget(rng, len(partners)),
+                                  type=kind, budget=self.request_budget(
+                                      rng, len(partners), scale),
                                   duration=self.draw_duration(rng),
-                                  quality=self.proposal_quality(rng)))
+                                  quality=self.proposal_quality(rng), voluntary=True))
 
     def invite_partners(self, rng: np.random.Generator, network: CollaborationNetwork
                         ) -> list[Municipality]:
@@ -261,6 +312,13 @@ class HealthTrust(Employer):
             labour.hospital_health_worker_per_1000]) * self.population / 1000
         self.base_attractiveness = labour.trust_attractiveness
         self.knowledge = 0.0  # the trust's adopted practice (0-1): none modelled yet
+        self.information = 1.0  # the trust takes part in every joint project
+        self.need_growth = labour.need_growth
+        self.cost_per_fte = params.project.cost_per_fte
+        #: Yearly cost growth its funding has not covered, as a share of its budget (Innst.
+        #: 387 S: 80 % of cost growth funded); transfers relieve it.
+        self.cost_gap = 0.0
+        self.cost_pressure = 0.0
         self.transfer_pending = False
         self.transfers = 0
         # partners are likelier the larger they are (and the closer the tie)
@@ -272,20 +330,32 @@ class HealthTrust(Employer):
                 + project.quality_noise * rng.standard_normal())
 
     # -- decisions -------------------------------------------------------------------------------
+    @property
+    def operating_budget(self) -> float:
+        """NOK a year: its positions priced at the cost of an FTE, over labour's share."""
+        return (float(self.positions.sum()) * self.cost_per_fte
+                / self.transfer_params.labour_cost_share)
+
     def review_costs(self, rng: np.random.Generator) -> None:
-        """Under cost pressure, the trust may put a service up for transfer this year."""
-        self.transfer_pending = bool(rng.random() < self.transfer_params.transfer_propensity)
+        """Cost pressure: activity growth its funding does not cover accumulates, and its
+        vacancies cost agency staff and overtime; the higher the pressure, the likelier it puts
+        a service up for transfer to the municipalities this year."""
+        params = self.transfer_params
+        self.cost_gap += self.need_growth * (1.0 - params.funded_growth_share)
+        self.cost_pressure = self.cost_gap + params.trust_vacancy_cost * self.vacancy_share
+        p0 = min(max(params.transfer_propensity, 1e-9), 1 - 1e-9)
+        x = math.log(p0 / (1 - p0)) + params.transfer_pressure * self.cost_pressure / 0.01
+        self.transfer_pending = bool(rng.random() < logistic(x))
+
+    def relieve(self, cost: float, compensation: float) -> None:
+        """A service of yearly ``cost`` handed over: the trust saves `saving_ratio` times it and
+        pays the negotiated share; what is left lowers its cost gap (not below 0)."""
+        saving = (self.transfer_params.saving_ratio - compensation) * cost
+        self.cost_gap = max(self.cost_gap - saving / max(self.operating_budget, 1.0), 0.0)
 
     def agreement(self, lead: Municipality) -> float:
         """Chance that the trust agrees to a municipality's proposal (higher with trust)."""
         return self.participation.trust_agree * (0.5 + 0.5 * lead.trust)
-
-    def choose_type(self, rng: np.random.Generator) -> str:
-        """A pending transfer first (and it is then used up); else by needs."""
-        if self.transfer_pending:
-            self.transfer_pending = False
-            return "task_transfer"
-        return super().choose_type(rng)
 
     def choose_partners(self, rng: np.random.Generator, kind: str,
                         network: CollaborationNetwork) -> list[Municipality]:
@@ -304,18 +374,20 @@ class HealthTrust(Employer):
         return [m for m in chosen if m.accepts(rng)]
 
     def prepare_proposals(self, rng: np.random.Generator, board: CollaborativeBoard) -> None:
-        """Open call: the trust leads proposals, with the municipalities it works most with (a
-        pending transfer adds one)."""
-        n = int(rng.poisson(self.transfer_params.proposals)) + int(self.transfer_pending)
-        for _ in range(n):
+        """Open call: the trust leads proposals (more when more money is on offer), with the
+        municipalities it works most with."""
+        # beyond e**50 the cap of max_proposals binds anyway (and exp would overflow)
+        mean = self.transfer_params.proposals * math.exp(
+            min(self.participation.apply_money * self.money_on_offer(board), 50.0))
+        for _ in range(min(int(rng.poisson(mean)), self.participation.max_proposals)):
             kind = self.choose_type(rng)
             partners = self.choose_partners(rng, kind, board.network)
             if not partners:
                 continue
-            budget = self.request_budget(rng, len(partners))
+            budget = self.request_budget(rng, len(partners), self.ask_scale(board))
             board.receive(Project(community=self.community, lead=self, partners=partners,
                                   type=kind, budget=budget, duration=self.draw_duration(rng),
-                                  quality=self.proposal_quality(rng)))
+                                  quality=self.proposal_quality(rng), voluntary=True))
 
 
 class Coordinator(Agent):

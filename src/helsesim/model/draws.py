@@ -29,8 +29,16 @@ def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
     return len(weights) - 1
 
 
-def weighted_sample(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
+def weighted_sample(rng: np.random.Generator, weights: Sequence[float] | np.ndarray, k: int
+                    ) -> np.ndarray:
     """``k`` distinct indices drawn with probability proportional to ``weights``, without
-    replacement (Efraimidis & Spirakis 2006: the k largest u^(1/w)), in ascending order."""
-    keys = np.log(rng.random(len(weights))) / weights
-    return np.sort(np.argsort(-keys, kind="stable")[:k])
+    replacement (Efraimidis & Spirakis 2006: the k largest u^(1/w)), in ascending order.
+
+    The keys are ranked in Python: the lists are short (a lead's neighbours, a community's
+    municipalities) and a handful of numpy calls per draw cost more than the sort."""
+    u = rng.random(len(weights)).tolist()
+    keys = [math.log(x) / w if x > 0.0 and w > 0.0 else -math.inf
+            for x, w in zip(u, weights.tolist() if isinstance(weights, np.ndarray) else weights,
+                            strict=True)]
+    best = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)[:k]
+    return np.array(sorted(best), dtype=np.int64)

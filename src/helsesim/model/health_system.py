@@ -41,20 +41,23 @@ class HealthSystem(mesa.Model):
     """
 
     #: The yearly schedule: one step is one year (model brief §3).
-    PHASES = ("grow_needs", "review_costs", "allocate", "run_projects", "labour_market",
-              "spread_knowledge", "update_ties", "update_trust", "collect")
+    PHASES = ("grow_needs", "review_costs", "negotiate_transfers", "allocate", "run_projects",
+              "labour_market", "spread_knowledge", "update_ties", "update_influence",
+              "update_trust", "collect")
 
     def __init__(self, cfg: SimConfig) -> None:
         super().__init__(rng=cfg.seed)
         # Mesa's seeded generator is the root of independent streams, one per process (common
         # random numbers): changing the allocation design does not shift the draws of
-        # initialisation, of implementation or of the labour market
-        rng_init, self.rng_alloc, rng_projects, rng_labour = self.rng.spawn(4)
+        # initialisation, of implementation or of the labour market. A new process gets a new
+        # stream at the end (the first ones stay the same streams).
+        rng_init, self.rng_alloc, rng_projects, rng_labour, rng_host = self.rng.spawn(5)
         params, scenario = cfg.params, cfg.scenario
         self.horizon = cfg.years
         self.year = 0
         self.levers = Levers(cfg.levers)
         self.design = make_design(cfg.allocation, self.levers.earmark)
+        self.carry_over_share = cfg.allocation.carry_over_share
         communities, land = data.load_scenario(
             scenario.name, scenario.n_municipalities, scenario.synthetic_size_median,
             scenario.synthetic_size_sigma, scenario.synthetic_area_km, rng=rng_init)
@@ -66,8 +69,9 @@ class HealthSystem(mesa.Model):
                                               self.network, rng_init) for c in communities}
         self.workforce = Workforce({k: [b.trust, *b.municipalities]
                                     for k, b in self.boards.items()}, params.labour, rng_labour)
-        self.portfolio = ProjectPortfolio(params.project, params.trust, self.levers,
-                                          self.workforce, self.trusts_by_community, rng_projects)
+        self.portfolio = ProjectPortfolio(params.project, params.trust, params.host,
+                                          self.levers, self.workforce,
+                                          self.trusts_by_community, rng_projects, rng_host)
         self.records = Recorder(self)
         self.collect()
 
@@ -103,23 +107,45 @@ class HealthSystem(mesa.Model):
         """Each trust, under cost pressure, may put a service up for transfer."""
         self.trusts.do("review_costs", self.rng_alloc)
 
-    def allocate(self) -> None:
-        """Each board allocates its budget by the design in use; projects are funded."""
+    def negotiate_transfers(self) -> None:
+        """The year's money (grant plus carry-over) is set. A trust that puts a service up for
+        transfer names the municipalities to take it over; the board negotiates the share of
+        its cost the trust pays and grants RS transition support off the top of the money, on
+        the same terms under every design."""
         self.portfolio.start_year()
-        for board in self.boards.values():
-            funded = self.design.allocate(board, board.budget, self.rng_alloc)
-            if sum(pr.budget for pr in funded) > board.budget * (1 + 1e-9):
+        self.committed = {}
+        for key, board in self.boards.items():
+            board.start_year(board.budget + board.carried)
+            trust = board.trust
+            spent = 0.0
+            if trust.transfer_pending:
+                trust.transfer_pending = False
+                project = board.transfer_proposal(self.rng_alloc)
+                spent = project.budget
+                self.portfolio.fund(board, project, self.year)
+            self.committed[key] = spent
+
+    def allocate(self) -> None:
+        """Each board allocates the rest of its money by the design in use; projects are
+        funded; what is not committed carries over."""
+        for key, board in self.boards.items():
+            money = board.available - self.committed[key]
+            funded = self.design.allocate(board, money, self.rng_alloc)
+            total = sum(pr.budget for pr in funded)
+            if total > money * (1 + 1e-9) + 1e-6:
                 raise RuntimeError(f"design {self.design.name} overspent in {board.community}")
             for pr in funded:
                 self.portfolio.fund(board, pr, self.year)
+            board.end_year(self.committed[key] + total, self.carry_over_share)
 
     def run_projects(self) -> None:
         """Active projects act, end (implemented or failed) and survive or not."""
         self.portfolio.run(self.year)
 
     def labour_market(self) -> None:
-        """Recruitment effects fade; staff quit, leave or move; job seekers choose employers."""
-        self.portfolio.fade_recruitment_effects(self.year)
+        """Projects' effects on each employer are set (retention, attraction, placements,
+        pools); staff quit, leave or move; job seekers choose employers."""
+        self.portfolio.labour_effects(self.year)
         self.workforce.labour_market()
 
     def spread_knowledge(self) -> None:
@@ -130,6 +156,13 @@ class HealthSystem(mesa.Model):
         """Joint work in this year's projects strengthens ties; the others decay to base."""
         self.network.update_ties(self.portfolio.active + self.portfolio.ended,
                                  self.trusts_by_community)
+
+    def update_influence(self) -> None:
+        """Members learn what their projects told them; influence follows experience and
+        information."""
+        self.municipalities.do("update_information")
+        for board in self.boards.values():
+            board.update_influence()
 
     def update_trust(self) -> None:
         """Municipalities' trust moves towards perceived fairness."""

@@ -14,7 +14,8 @@ hook                       called by                                   levers
 ``adjust_score``           ``CollaborativeBoard.score``                 ``recruitment_weight``,
                                                                         ``equity_weight``
 ``earmark``                the allocation designs (given at start)      ``recruitment_earmark``
-``compensate``             ``ProjectPortfolio`` (a task transfer)       ``compensation``
+``informal_influence``     ``CollaborativeBoard.update_influence``      ``equal_votes``
+``compensation_floor``     ``CollaborativeBoard`` (a transfer's price)  ``compensation``
 ``shared_knowledge``       ``CollaborationNetwork.spread_knowledge``    ``knowledge_base``
 =========================  ==========================================  =======================
 """
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from helsesim.model.agents import Coordinator
+from helsesim.model.projects import RECRUITMENT_TYPES
 
 if TYPE_CHECKING:
     from mesa import Model
@@ -81,18 +83,28 @@ class Levers:
         return coordinator
 
     # -- every year -----------------------------------------------------------------------------
+    def informal_influence(self, weight: float, experience: float, information: float,
+                           experience_influence: float) -> float:
+        """A member's influence from its formal weight: raised by experience (0-1, a share of
+        full experience) and lowered by what it does not know, unless every seat counts the
+        same (`equal_votes`: only the seats count)."""
+        if self.config.equal_votes:
+            return weight
+        return weight * (1.0 + experience_influence * experience) * (0.5 + 0.5 * information)
+
     def adjust_score(self, score: float, proposal: Project) -> float:
         """The board's score with the extra weight for recruitment and for the small
         municipalities among the parties."""
         municipalities = proposal.municipalities
         small = sum(m.size_class == "small" for m in municipalities) / max(len(municipalities),
                                                                            1)
-        return (score + self.config.recruitment_weight * (proposal.type == "recruitment")
+        return (score + self.config.recruitment_weight * (proposal.type in RECRUITMENT_TYPES)
                 + self.config.equity_weight * small)
 
-    def compensate(self, cost: float) -> float:
-        """What the trust pays a municipality for a transferred service of yearly ``cost``."""
-        return self.config.compensation * cost
+    def compensation_floor(self) -> float:
+        """The least share of a transferred service's cost the trust pays (a negotiation may
+        give more)."""
+        return self.config.compensation
 
     def shared_knowledge(self, knowledge: np.ndarray, spread_rate: float) -> np.ndarray:
         """Knowledge gained from a shared knowledge base: everyone draws on the community's

@@ -172,10 +172,10 @@ class CollaborationNetwork:
             ties = self._municipal_ties[agent] = (candidates, edges)
         return ties
 
-    def partner_candidates(self, agent: Employer) -> tuple[list[Municipality], np.ndarray]:
+    def partner_candidates(self, agent: Employer) -> tuple[list[Municipality], list[float]]:
         """The municipalities a lead may invite, with weights: tie strength (plus a floor)."""
         candidates, edges = self.municipal_ties(agent)
-        return candidates, np.array([e["tie"] + TIE_FLOOR for e in edges])
+        return candidates, [e["tie"] + TIE_FLOOR for e in edges]
 
     def trust_ties(self, trust: HealthTrust) -> np.ndarray:
         """The strength of the trust's tie to each municipality it serves."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from helsesim.outcomes import COMMUNITY_COLUMNS, YEAR_COLUMNS, YearState, year_rows
 from helsesim.outcomes.tables import (
+    LEAD_CLASSES,
     PROJECT_COLUMNS,
     SIZE_CLASSES,
     STATIC_COLUMNS,
@@ -91,6 +92,12 @@ class Recorder:
                                      dtype=float),
             board_flows=np.array([[getattr(workforce.flows[k], f) for f in FLOW_KEYS]
                                   for k in self.keys], dtype=float),
+            board_money=np.array([[b.available, b.call_money, b.money_asked,
+                                   b.trust.cost_pressure,
+                                   *(b.proposals_by_class[c] for c in LEAD_CLASSES)]
+                                  for b in boards], dtype=float),
+            board_retention_fte=np.add.reduceat(
+                workforce.retention * workforce.filled.sum(axis=1), workforce.starts),
             new_community=self._project_groups(portfolio.new),
             new_budget=np.array([pr.budget for pr in portfolio.new], dtype=float),
             new_recruitment=np.array([pr.type == "recruitment" for pr in portfolio.new],
@@ -140,6 +147,10 @@ class Recorder:
             "positions_nurse": positions[:, 0], "positions_doctor": positions[:, 1],
             "positions_health_worker": positions[:, 2], "filled_nurse": filled[:, 0],
             "filled_doctor": filled[:, 1], "filled_health_worker": filled[:, 2],
+            "voluntary_projects": col("voluntary_projects"), "information": col("information"),
+            "partner_years": col("partner_years"),
+            "partner_information": col("partner_information"),
+            "influence": [model.boards[m.community].influence(m) for m in ms],
         }
 
     def projects_columns(self, model: HealthSystem) -> dict:
@@ -170,6 +181,9 @@ class Recorder:
             "benefit_municipalities": [sum(b for a, b in pr.benefit.items()
                                            if a.kind == "municipality") for pr in prs],
             "n_first_timers": [len(pr.first_timers) for pr in prs],
+            "coordination": [pr.coordination for pr in prs],
+            "compensation_share": [pr.compensation_share if pr.type == "task_transfer"
+                                   else float("nan") for pr in prs],
         }, PROJECT_COLUMNS)
 
     def table_columns(self, model: HealthSystem) -> dict[str, dict]:

@@ -313,8 +313,6 @@ class Workforce:
         self.positions = np.array([e.initial_positions for e in self.employers], dtype=float)
         #: The place as a workplace: size and remoteness of a municipality, the hospital's own.
         self.base_attractiveness = np.array([e.base_attractiveness for e in self.employers])
-        #: Attractiveness gained from recruitment projects (the portfolio's legacy door).
-        self.bonus = np.zeros(n)
         #: What running and lasting projects do to each employer this year
         #: (:meth:`set_project_effects`): the share of the quit hazard they remove, the
         #: attractiveness they add, the student placements they fund (persons a year) and the
@@ -380,7 +378,7 @@ class Workforce:
         vacancy = self.vacancy if vacancy is None else vacancy
         knowledge = np.fromiter((e.knowledge for e in self.employers), float,
                                 len(self.employers))
-        own = (self.base_attractiveness + self.bonus + self.attraction
+        own = (self.base_attractiveness + self.attraction
                - params.workload_penalty * vacancy + params.knowledge_attraction * knowledge)
         environment = (self.environment(self.colleagues(staff.astype(float)))
                        - self._reference_environment)
@@ -487,16 +485,6 @@ class Workforce:
         self.last = detail
         self.refresh_vacancies()
         self.flows = dict(zip(self.flows, flows, strict=True))
-
-    def raise_attractiveness(self, employers: list[Employer], gain: float) -> None:
-        for e in employers:
-            self.bonus[e.employer_index] += gain
-
-    def lower_attractiveness(self, employers: list[Employer], loss: float) -> None:
-        """Take ``loss`` off each employer's bonus (never below 0)."""
-        for e in employers:
-            i = e.employer_index
-            self.bonus[i] = max(self.bonus[i] - loss, 0.0)
 
     def transfer_positions(self, trust: HealthTrust, municipalities: list[Municipality],
                            nurses: float, staff_follow: float | None = None) -> int:

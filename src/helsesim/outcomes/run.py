@@ -150,6 +150,68 @@ def net_inflow(t: RunTables) -> float:
                  - np.sum(t.year_column("moves_exits")))
 
 
+def spent_share(t: RunTables) -> float:
+    """Money committed over money granted, years 1..T (carried-over money counts once)."""
+    granted = total_budget(t)
+    return total_funded(t) / granted if granted > 0 else NAN
+
+
+def oversubscription(t: RunTables) -> float:
+    """Median over the years with an open call of money asked / money offered."""
+    offered = t.year_column("call_money")[1:].astype(float)
+    asked = t.year_column("money_asked")[1:].astype(float)
+    years = offered > 0
+    return float(np.median(asked[years] / offered[years])) if years.any() else NAN
+
+
+def money_share_trust(t: RunTables) -> float:
+    money = t.budget.sum()
+    return float(t.project_column("benefit_trust", float).sum() / money) if money > 0 else NAN
+
+
+def coordination_share(t: RunTables) -> float:
+    """Share of the project money spent on coordinating the parties (seed 003)."""
+    money = t.budget.sum()
+    spent = (t.project_column("coordination", float) * t.project_column("duration")).sum()
+    return float(spent / money) if money > 0 else NAN
+
+
+def retention_fte_years(t: RunTables) -> float:
+    return float(t.year_column("retention_fte")[1:].sum())
+
+
+#: P5 is measured, as seed 002 does, over a window of this many years (or the run, if shorter).
+PARTICIPATION_WINDOW = 5
+
+
+def _participation_ever(size: str) -> Callable[[RunTables], float]:
+    def ever(t: RunTables) -> float:
+        year = np.asarray(t.municipalities["year"])
+        at = min(PARTICIPATION_WINDOW, int(year.max()))
+        rows = (year == at) & (np.asarray(t.municipalities["size_class"], dtype=object) == size)
+        return share(np.asarray(t.municipalities["voluntary_projects"])[rows] > 0)
+    return ever
+
+
+def _info_gap(size: str) -> Callable[[RunTables], float]:
+    def gap(t: RunTables) -> float:
+        year = np.asarray(t.municipalities["year"])
+        rows = (year == year.max()) & (
+            np.asarray(t.municipalities["size_class"], dtype=object) == size)
+        n = np.asarray(t.municipalities["partner_years"])[rows].sum()
+        info = np.asarray(t.municipalities["partner_information"], dtype=float)[rows].sum()
+        return float(1 - info / n) if n > 0 else NAN
+    return gap
+
+
+def _proposal_share(lead_class: str) -> Callable[[RunTables], float]:
+    def proposal_share(t: RunTables) -> float:
+        counts = {c: t.year_column(f"proposals_{c}")[1:].sum() for c in LEAD_CLASSES}
+        total = sum(counts.values())
+        return float(counts[lead_class] / total) if total > 0 else NAN
+    return proposal_share
+
+
 def years(t: RunTables) -> int:
     return int(t.year_column("year")[-1])
 
@@ -224,6 +286,43 @@ OUTCOMES: dict[str, Outcome] = collect([
             "summed over years 1…T and communities (`moves_entrants_hired` − "
             "`moves_left_community` − `moves_exits`); equals the change in the communities' "
             "staff over the run (7.10)", basis="run", theme="Recruitment"),
+    Outcome("spent_share", "Share of the RS money committed to projects", "share of money",
+            "higher", "run", spent_share, "money funded / money granted over years 1…T "
+            "(`total_funded` / `total_budget`; carried-over money counts once)", basis="run",
+            theme="Projects"),
+    Outcome("oversubscription", "Money asked over money offered in open calls",
+            "ratio", "neither", "run", oversubscription, "median over the years with an open "
+            "call of `money_asked` / `call_money` (NaN without a call)", basis="run",
+            theme="Projects"),
+    Outcome("money_share_trust", "The trust's share of the RS money", "share of money",
+            "neither", "run", money_share_trust, "money attributed to the trust(s) / money "
+            "funded, over the run's projects (7.8)", basis="run", theme="Equity"),
+    Outcome("coordination_share", "Share of project money spent on coordination",
+            "share of money", "lower", "run", coordination_share, "coordination NOK "
+            "(7.9) over the projects' lives / their budgets", basis="run",
+            theme="Collaboration"),
+    Outcome("retention_fte_years", "Staff-years whose quit hazard projects removed",
+            "FTE-years", "higher", "run", retention_fte_years, "`retention_fte` summed over "
+            "years 1…T", basis="run", theme="Recruitment"),
+    *(Outcome(f"participation_ever_{size}", f"{size.capitalize()} municipalities that took "
+              "part voluntarily", f"share of {size} municipalities", "higher", "run",
+              _participation_ever(size), f"share of the {size} municipalities that led or "
+              f"joined by choice (open-call proposals) at least one funded project in years "
+              f"1…{PARTICIPATION_WINDOW} (P5, measured as seed 002 does; the run if shorter)",
+              basis="run", theme="Participation")
+      for size in SIZE_CLASSES),
+    *(Outcome(f"info_gap_{size}_partners", f"Information {size} partners lack",
+              "information (0-1)", "lower", "run", _info_gap(size), f"1 - the mean "
+              f"information of the {size} municipalities over their project-years as a "
+              "partner (7.9; seed 003; NaN if none)", basis="run", theme="Collaboration")
+      for size in SIZE_CLASSES),
+    *(Outcome(f"proposal_share_{c}", f"Share of proposals made by the {c}" + (
+        "" if c == "trust" else " municipalities"), "share of proposals", "neither", "run",
+        _proposal_share(c), "share of the open-call proposals, agenda items and transfer "
+        f"proposals of years 1…T made by the {c}" + ("" if c == "trust" else
+                                                    " municipalities"),
+        basis="run", theme="Equity")
+      for c in LEAD_CLASSES),
     Outcome("years", "Simulated years", "years", "neither", "run", years,
             "number of simulated years", basis="count"),
 ])

@@ -34,7 +34,8 @@ MUNICIPALITY_COLUMNS = {
     "active": "bool", "seats": "int64", "voice": "float64", "attractiveness": "float64",
     "vacancy_rate": "float64", "positions_nurse": "float64", "positions_doctor": "float64",
     "positions_health_worker": "float64", "filled_nurse": "int64", "filled_doctor": "int64",
-    "filled_health_worker": "int64",
+    "filled_health_worker": "int64", "voluntary_projects": "int64", "information": "float64",
+    "partner_years": "int64", "partner_information": "float64", "influence": "float64",
 }
 
 #: Municipality columns that do not change during a run.
@@ -49,6 +50,7 @@ PROJECT_COLUMNS = {
     "trust_party": "bool", "budget": "float64", "duration": "int64", "end_year": "int64",
     "quality": "float64", "score": "float64", "status": "str", "survives": "bool",
     "benefit_trust": "float64", "benefit_municipalities": "float64", "n_first_timers": "int64",
+    "coordination": "float64", "compensation_share": "float64",
 }
 
 

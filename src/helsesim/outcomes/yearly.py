@@ -38,6 +38,9 @@ FLOW_LABELS = {
     "transfer_followers": "moved with a transferred service from the trust",
     "fte_retained": "quits avoided by projects' retention (expected)",
 }
+#: A board's money and proposals of a year, in the column order of ``YearState.board_money``.
+MONEY_KEYS = ("money_available", "call_money", "money_asked", "trust_cost_pressure",
+              *(f"proposals_{c}" for c in LEAD_CLASSES))
 #: Trust at or above this is high (``share_high_trust``).
 HIGH_TRUST = 0.6
 
@@ -73,6 +76,8 @@ class YearState:
     board_budget: np.ndarray
     board_influence: np.ndarray  # (boards, 1 + LEAD_CLASSES): concentration, class shares
     board_flows: np.ndarray  # (boards, FLOW_KEYS)
+    board_money: np.ndarray  # (boards, MONEY_KEYS)
+    board_retention_fte: np.ndarray  # (boards,) FTE whose quit hazard projects removed
     new_community: np.ndarray  # projects funded this year: community, budget, recruitment?
     new_budget: np.ndarray
     new_recruitment: np.ndarray  # float 0/1
@@ -311,6 +316,24 @@ def _influence_share(lead_class: int) -> Callable[[YearGroups], np.ndarray]:
     return lambda g: g.mean_over_boards(g.state.board_influence[:, 1 + lead_class])
 
 
+def _board_sum(column: int) -> Callable[[YearGroups], np.ndarray]:
+    return lambda g: g.sum(g.board_group, g.state.board_money[:, column])
+
+
+def trust_cost_pressure(g: YearGroups) -> np.ndarray:
+    return g.mean_over_boards(g.state.board_money[:, MONEY_KEYS.index("trust_cost_pressure")])
+
+
+def retention_fte(g: YearGroups) -> np.ndarray:
+    return g.sum(g.board_group, g.state.board_retention_fte)
+
+
+def compensated_share(g: YearGroups) -> np.ndarray:
+    s = g.state
+    cost = g.sum(g.municipality_group, s.shift_cost)
+    return 1 - ratio(g.sum(g.municipality_group, s.uncompensated), cost)
+
+
 def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
     def moves(g: YearGroups) -> np.ndarray:
         total = g.flows[:, flow]
@@ -345,6 +368,22 @@ OUTCOMES: dict[str, Outcome] = collect([
     Outcome("budget", "RS grant available this year", "NOK/yr", "neither", "year", budget,
             "sum of the boards' yearly budgets (also given in year 0)", basis="flow",
             theme="Projects", scale=1e-6, shown_unit="MNOK/yr"),
+    Outcome("money_available", "RS money available this year", "NOK/yr", "neither", "year",
+            _board_sum(0), "the boards' grant plus the money carried over from the year "
+            "before", basis="flow", theme="Projects", scale=1e-6, shown_unit="MNOK/yr"),
+    Outcome("call_money", "RS money offered in open calls this year", "NOK/yr", "neither",
+            "year", _board_sum(1), "money the open calls offered (the whole money under "
+            "`open_call` and `lottery`, its stream under `two_stream`, 0 otherwise)",
+            basis="flow", theme="Projects", scale=1e-6, shown_unit="MNOK/yr"),
+    Outcome("money_asked", "RS money asked for in open calls this year", "NOK/yr", "neither",
+            "year", _board_sum(2), "the budgets the open calls' proposals asked for",
+            basis="flow", theme="Projects", scale=1e-6, shown_unit="MNOK/yr"),
+    *(Outcome(f"proposals_{c}", f"Proposals and agenda items this year by the {c}"
+              + ("" if c == "trust" else " municipalities"), "proposals", "neither", "year",
+              _board_sum(4 + i), f"open-call proposals, agenda items and transfer proposals "
+              f"made this year by the {c}" + ("" if c == "trust" else " municipalities"),
+              basis="flow", theme="Equity")
+      for i, c in enumerate(LEAD_CLASSES)),
     Outcome("n_new_projects", "Projects funded this year", "projects", "neither", "year",
             n_new_projects, basis="flow", theme="Projects"),
     Outcome("funded_amount", "RS money granted this year", "NOK/yr", "neither", "year",
@@ -449,9 +488,21 @@ OUTCOMES: dict[str, Outcome] = collect([
               _shift_burden_of_size(c), f"uncompensated task-shift cost of the {size} "
               "municipalities over their population", in_summary=True, theme="Task shifting")
       for c, size in enumerate(SIZE_CLASSES)),
+    Outcome("compensated_share", "Share of shifted cost the trust pays (final year)",
+            "share of cost", "higher", "year", compensated_share, "1 - "
+            "`uncompensated_task_shift_cost` / `task_shift_cost` (NaN without transfers)",
+            in_summary=True, theme="Task shifting"),
+    Outcome("trust_cost_pressure", "The trust's cost pressure (final year)",
+            "share of its budget", "neither", "year", trust_cost_pressure, "cost growth its "
+            "funding has not covered plus the cost of its vacancies, as a share of its "
+            "budget (7.2; mean over trusts)", in_summary=True, theme="Task shifting"),
+    Outcome("retention_fte", "Staff whose quit hazard projects removed this year", "FTE",
+            "higher", "year", retention_fte, "the share of each employer's quit hazard that "
+            "running and lasting projects remove, times its filled FTE, summed (7.10)",
+            basis="flow", theme="Recruitment"),
     Outcome("influence_concentration", "Concentration of influence on the board",
             "Herfindahl index", "lower", "year", influence_concentration,
-            "Herfindahl index of board weights (8.1; mean over boards)", basis="fixed",
+            "Herfindahl index of board weights (8.1; mean over boards)",
             in_summary=True, theme="Equity"),
     *(Outcome(f"influence_share_{who}", f"Share of board weight held by the {who}"
               + ("" if who == "trust" else " municipalities"), "share of weight", "neither",
@@ -459,7 +510,7 @@ OUTCOMES: dict[str, Outcome] = collect([
               + ("" if who == "trust" else " municipalities") + " (8.1; mean over boards"
               + ("; with a coordinator, the unseated small municipalities' shares too)"
                  if who == "small" else ")"),
-              basis="fixed", in_summary=True, theme="Equity")
+              in_summary=True, theme="Equity")
       for i, who in enumerate(LEAD_CLASSES)),
     *(Outcome(f"moves_{flow}", f"Staff this year who {FLOW_LABELS[flow]}", "FTE",
               _MOVE_DIRECTION.get(flow, "neither"), "year",
