@@ -371,6 +371,14 @@ class ProjectParams:
     weight_recruitment: float = p(0.07, "weight", "seed 000: <10 % of projects target "
                                   "recruitment (P1)", "Propensity to propose recruitment; "
                                   "grows with the proposer's vacancy rate.", lo=0.0, hi=1e6)
+    earmark_alignment: float = p(0.5, "share", "seed 000 line 26: 'project content generally "
+                                 "aligns with national criteria and prioritised patient "
+                                 "groups' (applicants follow the call's priorities); value "
+                                 "assumed, range 0-1",
+                                 "How far applicants turn their proposals to a recruitment "
+                                 "earmark: the earmarked share of the call times this is added "
+                                 "to the recruitment types' share of their type choice.",
+                                 lo=0.0, hi=1.0)
     vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
                             "How much a proposer's vacancy rate raises its recruitment "
                             "propensity.", lo=0.0, hi=1e6)
@@ -705,6 +713,14 @@ class TrustUpdateParams:
                                 lo=0.0, hi=100.0)
     fairness_voice: float = p(0.08, "0-1", "seed 000: influence over project design",
                               "Effect of having a voice on the board.", lo=0.0, hi=100.0)
+    fairness_information: float = p(0.1, "0-1", "seed 003 lines 197-199 (partners feel less "
+                                    "updated and involved), 1631-1633 (the more and the "
+                                    "smaller the members, the more negative the assessment); "
+                                    "value assumed, range 0-0.3",
+                                    "Effect of being informed about the collaboration "
+                                    "(`information`, 1 = fully, the host's) on perceived "
+                                    "fairness: a partner that knows less judges it worse.",
+                                    lo=0.0, hi=100.0)
     fairness_shift: float = p(0.15, "0-1", "seed 000: task shifting without resources",
                               "Effect of uncompensated shifted cost per inhabitant.", lo=0.0,
                               hi=100.0)

@@ -98,14 +98,28 @@ class Employer(Agent):
         return float(self.workforce.attractiveness()[self.employer_index])
 
     # -- proposing ------------------------------------------------------------------------------
-    def choose_type(self, rng: np.random.Generator) -> str:
+    def choose_type(self, rng: np.random.Generator, earmark: float = 0.0) -> str:
         """Choose a project type from needs: recruitment and a shared personnel pool grow with
-        the own vacancy rate."""
+        the own vacancy rate. A call that earmarks a share of its money for recruitment draws
+        proposals to it (content aligns with the call's priorities, seed 000 line 26): the
+        recruitment types gain ``earmark_alignment`` x the earmark of the choice."""
         project = self.project_params
         pull = 1 + project.vacancy_pull * self.vacancy_share
-        return PROJECT_TYPES[weighted_index(rng, (
-            project.weight_service_development, project.weight_competence,
-            project.weight_recruitment * pull, project.weight_personnel_pool * pull))]
+        weights = [project.weight_service_development, project.weight_competence,
+                   project.weight_recruitment * pull, project.weight_personnel_pool * pull]
+        tilt = project.earmark_alignment * earmark
+        if tilt > 0:
+            total, recruiting = sum(weights), weights[2] + weights[3]
+            # the recruitment types' share becomes s + tilt (1 - s), split as before
+            target = recruiting / total + tilt * (1 - recruiting / total)
+            scale = (target * total / recruiting if recruiting > 0 else 0.0)
+            if recruiting > 0:
+                weights[2] *= scale
+                weights[3] *= scale
+                others = (1 - target) * total / (weights[0] + weights[1])
+                weights[0] *= others
+                weights[1] *= others
+        return PROJECT_TYPES[weighted_index(rng, weights)]
 
     def request_budget(self, rng: np.random.Generator, n_partners: int,
                        money_scale: float = 1.0) -> float:
@@ -243,7 +257,7 @@ class Municipality(Employer):
             # agreement before the application); without it there is no proposal
             if rng.random() > board.trust.agreement(self):
                 continue
-            kind = self.choose_type(rng)
+            kind = self.choose_type(rng, board.call_earmark)
             partners = self.invite_partners(rng, board.network)
             board.receive(Project(community=self.community, lead=self, partners=partners,
                                   type=kind, budget=self.request_budget(
@@ -279,12 +293,14 @@ class Municipality(Employer):
                 + project.quality_noise * rng.standard_normal())
 
     def update_trust(self) -> None:
-        """Trust moves towards perceived fairness: benefit vs fair share, voice, shifted cost."""
+        """Trust moves towards perceived fairness: benefit vs fair share, voice, how informed
+        it is about the collaboration (seed 003), shifted cost."""
         update = self.trust_update
         ratio = self.benefit / self.fair_share if self.fair_share > 0 else 1.0
         shift = min(self.uncompensated_shift / self.population / update.shift_reference, 1.0)
         perceived = (update.fairness_baseline + update.fairness_benefit * math.tanh(ratio - 1.0)
                      + update.fairness_voice * (self.voice - 0.5)
+                     + update.fairness_information * (self.information - 1.0)
                      - update.fairness_shift * shift)
         target = min(max(perceived, 0.0), 1.0)
         self.trust = min(max(self.trust + update.trust_rate * (target - self.trust), 0.0), 1.0)
@@ -380,7 +396,7 @@ class HealthTrust(Employer):
         mean = self.transfer_params.proposals * math.exp(
             min(self.participation.apply_money * self.money_on_offer(board), 50.0))
         for _ in range(min(int(rng.poisson(mean)), self.participation.max_proposals)):
-            kind = self.choose_type(rng)
+            kind = self.choose_type(rng, board.call_earmark)
             partners = self.choose_partners(rng, kind, board.network)
             if not partners:
                 continue

@@ -100,7 +100,7 @@ class OpenCall:
                  ) -> list[Project]:
         if money <= 0:
             return []
-        proposals = board.call_for_proposals(rng, money)
+        proposals = board.call_for_proposals(rng, money, self.earmark)
         for pr in proposals:
             pr.stream = self.name
         if not proposals:

@@ -64,6 +64,7 @@ class CollaborativeBoard(Agent):
         self.carried = 0.0
         self.available = budget
         self.money_per_actor = budget / (len(municipalities) + 1)
+        self.call_earmark = 0.0  # the share of this year's call reserved for recruitment
         self.money_asked = 0.0
         self.call_money = 0.0
         self.proposals_by_class = dict.fromkeys(LEAD_CLASSES, 0)
@@ -147,10 +148,13 @@ class CollaborativeBoard(Agent):
         municipality), which sets how many proposals come and how large."""
         self.money_per_actor = money / (len(self.municipalities) + 1)
 
-    def call_for_proposals(self, rng: np.random.Generator, money: float) -> list[Project]:
-        """Open call of ``money``: the municipalities (in random order) and the trust decide
-        whether to apply and prepare proposals."""
+    def call_for_proposals(self, rng: np.random.Generator, money: float,
+                           earmark: float = 0.0) -> list[Project]:
+        """Open call of ``money`` (``earmark`` of it reserved for recruitment): the
+        municipalities (in random order) and the trust decide whether to apply and prepare
+        proposals."""
         self.offer(money)
+        self.call_earmark = earmark
         self.proposals = []
         for m in self.random.sample(self.municipalities, len(self.municipalities)):
             m.prepare_proposals(rng, self)
