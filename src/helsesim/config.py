@@ -32,6 +32,15 @@ class ConfigError(ValueError):
     """An invalid parameter: the message names the parameter and what is allowed."""
 
 
+#: What a parameter is to an analysis (``kind`` in its metadata): an ``uncertainty`` (a fact
+#: about the world nobody knows exactly: varied by sensitivity analysis, robustness and
+#: calibration over its plausible range), a ``lever`` (a design choice analysts sweep) or a
+#: ``setting`` (scenario, run or definition; fixed per study).
+KINDS = ("uncertainty", "lever", "setting")
+#: Prior shapes of a plausible range (``prior``): see :mod:`helsesim.analysis.space`.
+PRIORS = ("uniform", "loguniform", "int", "beta(a,b)", "dirichlet(a,...)")
+
+
 def p(
     default: Any,
     unit: str,
@@ -41,10 +50,28 @@ def p(
     hi: float | None = None,
     choices: tuple | None = None,
     allow_none: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+    prior: str | None = None,
+    kind: str = "uncertainty",
+    range_source: str = "",
 ):
-    """A dataclass field with its documentation and allowed range as metadata."""
+    """A dataclass field with its documentation, validity bounds and plausible range.
+
+    ``lo``/``hi`` are hard validity bounds (a value outside is refused). ``low``/``high`` are
+    the plausible range, a modelling claim that sensitivity analysis, robustness runs and
+    calibration priors use; ``prior`` its shape (``uniform`` when omitted), ``range_source``
+    where it comes from (or "assumed"), ``kind`` whether the parameter is an uncertainty, a
+    lever or a setting (:data:`KINDS`).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r}: allowed {', '.join(KINDS)}")
+    if (low is None) != (high is None) or (low is not None and not low <= high):
+        raise ValueError(f"plausible range [{low}, {high}]: give both, low <= high")
     meta = dict(unit=unit, source=source, doc=doc, lo=lo, hi=hi, choices=choices,
-                allow_none=allow_none)
+                allow_none=allow_none, low=low, high=high,
+                prior=prior or ("uniform" if low is not None else None), kind=kind,
+                range_source=range_source)
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -57,28 +84,49 @@ class ScenarioConfig:
     """Which health communities are simulated, and with how much money."""
 
     name: str = p("nordland", "-", "model brief §8", "Scenario: `nordland`, any health community "
-                  "key (e.g. `st_olavs`), `norway` (all 19) or `synthetic`.")
+                  "key (e.g. `st_olavs`), `norway` (all 19) or `synthetic`.",
+                  kind="setting",
+                  range_source="scenario choice (brief §8) (parameter-ranges §1)")
     budget: float | None = p(None, "NOK/yr", "regjeringen.no 2024: RS grant 280 MNOK nationally",
                              "Yearly RS grant: for one community its own grant, for `norway` the "
                              "national total. Empty: the community's per-capita share of "
-                             "`national_budget`.", lo=0.0, allow_none=True, hi=1e12)
+                             "`national_budget`.", lo=0.0, allow_none=True, hi=1e12,
+                             kind="setting",
+                             range_source="The key between communities was not found "
+                                          "(anchors-domain.md:71) (parameter-ranges §1)")
     national_budget: float = p(280e6, "NOK/yr", "regjeringen.no 2024 (anchors-domain §1.2)",
                                "National RS grant from which a community's default budget is "
-                               "derived by `community_key`.", lo=0.0, hi=1e12)
+                               "derived by `community_key`.", lo=0.0, hi=1e12,
+                               low=250000000.0, high=320000000.0, prior="uniform", kind="setting",
+                               range_source="280 MNOK in 2024 is sourced (regjeringen.no) "
+                                            "(parameter-ranges §1)")
     community_key: str = p("per_capita", "-", "not public (anchors-domain §1.2): a lever",
                            "Key that splits the national grant between communities.",
-                           choices=COMMUNITY_KEYS)
+                           choices=COMMUNITY_KEYS,
+                           kind="lever",
+                           range_source="The key is not public: The Østfold point is inconsistent "
+                                        "with per_capita (targets T16) (parameter-ranges §1)")
     n_municipalities: int = p(20, "count", "design choice", "Municipalities in `synthetic`.",
-                              lo=1, hi=100_000)
+                              lo=1, hi=100_000,
+                              low=5.0, high=100.0, prior="int", kind="setting",
+                              range_source="synthetic only; design choice (parameter-ranges §1)")
     synthetic_size_median: float = p(5322.0, "inhabitants", "computed: median of the 357 "
                                      "municipalities, 2024", "Median population in `synthetic`.",
-                                     lo=1.0, hi=1e6)
+                                     lo=1.0, hi=1e6,
+                                     low=3000.0, high=10000.0, prior="loguniform", kind="setting",
+                                     range_source="computed median of the 357 municipalities; the "
+                                                  "range is for synthetic stress tests "
+                                                  "(parameter-ranges §1)")
     synthetic_size_sigma: float = p(1.45, "log-sd", "computed: lognormal with Gini 0.70, the Gini "
                                     "of Norway's municipal populations", "Spread of population "
-                                    "sizes in `synthetic` (heavy-tailed).", lo=0.0, hi=5.0)
+                                    "sizes in `synthetic` (heavy-tailed).", lo=0.0, hi=5.0,
+                                    low=1.0, high=1.8, prior="uniform", kind="setting",
+                                    range_source="computed to give Gini 0.70 (parameter-ranges §1)")
     synthetic_area_km: float = p(300.0, "km", "design choice (Nordland spans ~300 km)",
                                  "Side of the square on which `synthetic` municipalities lie.",
-                                 lo=1.0, hi=1e4)
+                                 lo=1.0, hi=1e4,
+                                 low=100.0, high=600.0, prior="uniform", kind="setting",
+                                 range_source="design choice (parameter-ranges §1)")
 
 
 # --- allocation design --------------------------------------------------------------------------
@@ -88,19 +136,37 @@ class AllocationConfig:
     """The allocation design and its own parameters."""
 
     design: str = p("open_call", "-", "seed 000: two models in use; per_capita and lottery are "
-                    "reference designs", "Allocation design (see `helsesim.allocation.DESIGNS`).")
+                    "reference designs", "Allocation design (see `helsesim.allocation.DESIGNS`).",
+                    kind="lever",
+                    range_source="seed 000:38 (two models in use); the others are reference "
+                                 "designs (parameter-ranges §1)")
     stream_share: float = p(0.5, "share", "seed 000 recommends two streams; split not given",
                             "Share of the budget through the open call in `two_stream`.",
-                            lo=0.0, hi=1.0)
+                            lo=0.0, hi=1.0,
+                            low=0.2, high=0.8, prior="uniform", kind="lever",
+                            range_source="000:48 recommends two streams; the split is not given "
+                                         "(parameter-ranges §1)")
     governance_projects: float = p(2.5, "projects/yr", "seed 000: fewer, larger projects; "
                                    "calibrated to P3", "Mean number of projects the board "
-                                   "develops per year under `governance_led`.", lo=0.0, hi=100.0)
+                                   "develops per year under `governance_led`.", lo=0.0, hi=100.0,
+                                   low=1.0, high=5.0, prior="uniform",
+                                   range_source="assumed: Today it sets P3 by construction; it "
+                                                "should be replaced by board capacity (CCE §7) "
+                                                "(parameter-ranges §2.1)")
     governance_breadth: float = p(0.6, "share", "seed 000: community-wide projects",
                                   "Share of the community's other municipalities that join a "
-                                  "governance-developed project.", lo=0.0, hi=1.0)
+                                  "governance-developed project.", lo=0.0, hi=1.0,
+                                  low=0.25, high=1.0, prior="uniform",
+                                  range_source="derived/assumed: The seed-004 project began with "
+                                               "the Vesterålen municipalities (5 of 20 ≈ 0.25) and"
+                                               " is being extended to all three regions (004:23, "
+                                               "79–81) (parameter-ranges §2.1)")
     lottery_bar: float = p(0.5, "quantile", "Gross & Bergstrom 2019 (partial lottery)",
                            "Score quantile a proposal must reach to enter the `lottery` draw.",
-                           lo=0.0, hi=1.0)
+                           lo=0.0, hi=1.0,
+                           low=0.25, high=0.75, prior="uniform", kind="lever",
+                           range_source="design parameter of the partial lottery (Gross & "
+                                        "Bergstrom 2019) (parameter-ranges §1)")
 
 
 # --- levers (model brief §5) ----------------------------------------------------------------------
@@ -111,30 +177,50 @@ class LeverConfig:
 
     reserved_small_seats: int = p(0, "seats", "seed 000: reduce large actors' dominance",
                                   "Board seats reserved for small municipalities (<5,000).",
-                                  lo=0, hi=50)
+                                  lo=0, hi=50,
+                                  low=0.0, high=3.0, prior="int", kind="lever",
+                                  range_source="000:45 (reduce the dominance of large actors) "
+                                               "(parameter-ranges §1)")
     equal_votes: bool = p(False, "-", "seed 000: reduce large actors' dominance",
-                          "Every seat counts the same on the board (else weighted by capacity).")
+                          "Every seat counts the same on the board (else weighted by capacity).",
+                          kind="lever",
+                          range_source="000:45 (parameter-ranges §1)")
     capacity_support: float = p(0.0, "0-1", "seed 000 (strengthen small municipalities' "
                                 "capacity); seed 001 (coordinator as catalyst)",
                                 "Strength of the inter-municipal coordinator: cuts small "
                                 "municipalities' cost of taking part, raises their proposals' "
                                 "quality and gives those without a seat a shared board weight "
                                 "of this size.",
-                                lo=0.0, hi=1.0)
+                                lo=0.0, hi=1.0,
+                                low=0.0, high=1.0, prior="uniform", kind="lever",
+                                range_source="000:46; 001:4 (coordinator as catalyst) "
+                                             "(parameter-ranges §1)")
     compensation: float = p(0.25, "share", "seed 000: task shifting 'without corresponding "
                             "resources'; status quo assumed low", "Share of a transferred "
                             "service's yearly cost that the trust pays the municipalities.",
-                            lo=0.0, hi=1.0)
+                            lo=0.0, hi=1.0,
+                            low=0.0, high=1.0, prior="uniform", kind="lever",
+                            range_source="As a lever, sweep 0–1: The status-quo value is an "
+                                         "uncertainty (parameter-ranges §1)")
     recruitment_earmark: float = p(0.0, "share", "seed 000/004: recruitment is the biggest "
                                    "challenge, <10 % of projects", "Share of the budget reserved "
-                                   "for recruitment projects.", lo=0.0, hi=1.0)
+                                   "for recruitment projects.", lo=0.0, hi=1.0,
+                                   low=0.0, high=0.5, prior="uniform", kind="lever",
+                                   range_source="000:26 (< 10 % recruitment); 004:30 (shortage the"
+                                                " biggest challenge) (parameter-ranges §1)")
     recruitment_weight: float = p(0.0, "score", "lever", "Extra board score for recruitment "
-                                  "projects.", lo=-5.0, hi=5.0)
+                                  "projects.", lo=-5.0, hi=5.0,
+                                  low=-1.0, high=2.0, prior="uniform", kind="lever",
+                                  range_source="lever (parameter-ranges §1)")
     equity_weight: float = p(0.0, "score", "lever", "Extra board score per unit share of small "
-                             "municipalities among a proposal's parties.", lo=-5.0, hi=5.0)
+                             "municipalities among a proposal's parties.", lo=-5.0, hi=5.0,
+                             low=0.0, high=2.0, prior="uniform", kind="lever",
+                             range_source="lever (parameter-ranges §1)")
     knowledge_base: float = p(0.0, "0-1", "seed 000: 'a shared knowledge base'",
                               "Strength of a shared knowledge base: practice spreads to all, not "
-                              "only along ties.", lo=0.0, hi=1.0)
+                              "only along ties.", lo=0.0, hi=1.0,
+                              low=0.0, high=1.0, prior="uniform", kind="lever",
+                              range_source="000:47 (a shared knowledge base) (parameter-ranges §1)")
 
 
 # --- behaviour -----------------------------------------------------------------------------------
@@ -142,23 +228,48 @@ class LeverConfig:
 @dataclass
 class MunicipalityParams:
     small_threshold: int = p(5000, "inhabitants", "SSB definition; seed 002 (lines 3454-3456)",
-                             "Municipalities below this are small.", lo=1, hi=10_000_000)
+                             "Municipalities below this are small.", lo=1, hi=10_000_000,
+                             kind="setting",
+                             range_source="SSB definition; 002:3454 (parameter-ranges §1)")
     large_threshold: int = p(20000, "inhabitants", "seed 002 size classes (lines 3454-3456)",
-                             "Municipalities at or above this are large.", lo=1, hi=10_000_000)
+                             "Municipalities at or above this are large.", lo=1, hi=10_000_000,
+                             kind="setting",
+                             range_source="002:3454–3456: Changing it changes the definition of "
+                                          "the targets, not the world (parameter-ranges §1)")
     capacity_elasticity: float = p(0.6, "-", "brief §2: capacity grows less than proportionally",
                                    "Development capacity = (population/10,000)^elasticity.",
-                                   lo=0.0, hi=1.0)
+                                   lo=0.0, hi=1.0,
+                                   low=0.4, high=0.9, prior="uniform",
+                                   range_source="derived/assumed: Staff per 1,000 in seed 003's "
+                                                "cases falls from 2.88 (4,853 inh.) to ~2.0 "
+                                                "(21–40k), i.e. staff ∝ N^0.84 (parameter-ranges "
+                                                "§2.2)")
     anchoring_mean: float = p(0.55, "0-1", "seed 002 M7: anchoring the top success factor",
-                              "Mean leadership anchoring (Beta-distributed).", lo=0.01, hi=0.99)
+                              "Mean leadership anchoring (Beta-distributed).", lo=0.01, hi=0.99,
+                              low=0.35, high=0.75, prior="beta(11,9)",
+                              range_source="derived, weak: Union reps involved from the start in "
+                                           "«noe under halvparten» (002:1769–1770) "
+                                           "(parameter-ranges §2.2)")
     anchoring_concentration: float = p(6.0, "-", "assumption", "Concentration (a+b) of the Beta "
-                                       "distribution of anchoring.", lo=0.1, hi=1e4)
+                                       "distribution of anchoring.", lo=0.1, hi=1e4,
+                                       low=2.0, high=20.0, prior="loguniform",
+                                       range_source="assumed (parameter-ranges §2.2)")
     initial_trust: float = p(0.8, "0-1", "seed 000: most municipalities report high trust",
-                             "Mean trust in the health community at the start.", lo=0.0, hi=1.0)
+                             "Mean trust in the health community at the start.", lo=0.0, hi=1.0,
+                             low=0.65, high=0.9, prior="uniform",
+                             range_source="directional: 000:39 \"most municipalities report high "
+                                          "trust\" (parameter-ranges §2.2)")
     initial_trust_sd: float = p(0.08, "0-1", "assumption", "Spread of initial trust.", lo=0.0,
-                                hi=0.5)
+                                hi=0.5,
+                                low=0.03, high=0.15, prior="uniform",
+                                range_source="assumed (parameter-ranges §2.2)")
     initial_experience: float = p(0.8, "projects", "seed 002 M16: experienced repeat "
                                   "participants", "Mean earlier projects of a municipality with "
-                                  "capacity 1 (Poisson, scaled by capacity).", lo=0.0, hi=100.0)
+                                  "capacity 1 (Poisson, scaled by capacity).", lo=0.0, hi=100.0,
+                                  low=0.3, high=2.0, prior="loguniform",
+                                  range_source="derived: Respondents averaged 1.55 of 4 KS "
+                                               "programmes (340 participations / 219; "
+                                               "002:5287–5288, 5315) (parameter-ranges §2.2)")
 
 
 @dataclass
@@ -166,264 +277,541 @@ class LabourParams:
     nurse_per_1000: float = p(9.0, "FTE/1000 inh.", "assumption: ~122,000 nurses employed "
                               "(Sykepleien 2023), about half in municipal services",
                               "Municipal nurse positions per 1,000 inhabitants at 10,000 "
-                              "inhabitants.", lo=0.0, hi=1000.0)
+                              "inhabitants.", lo=0.0, hi=1000.0,
+                              low=6.5, high=9.5, prior="uniform",
+                              range_source="derived: KS PAI (1.12.2023): municipal nurses 22,394 +"
+                                           " specialist 4,839 + public-health 3,182 + midwives 591"
+                                           " = 31,006 FTE (nyvev.nsf.no) (parameter-ranges §2.3)")
     doctor_per_1000: float = p(1.1, "FTE/1000 inh.", "SSB 2018 via Nationen: 8-13 GPs per "
                                "10,000", "Municipal doctor positions per 1,000 inhabitants.",
-                               lo=0.0, hi=1000.0)
+                               lo=0.0, hi=1000.0,
+                               low=0.9, high=1.4, prior="uniform",
+                               range_source="sourced/derived: 9 GPs per 10,000 nationally (2018) "
+                                            "plus other municipal doctor work (nursing homes, "
+                                            "legevakt, kommuneoverlege; +0.1–0.3, assumed) "
+                                            "(parameter-ranges §2.3)")
     health_worker_per_1000: float = p(15.0, "FTE/1000 inh.", "assumption (order of magnitude)",
                                       "Municipal health-worker positions per 1,000 inhabitants.",
-                                      lo=0.0, hi=1000.0)
+                                      lo=0.0, hi=1000.0,
+                                      low=10.0, high=20.0, prior="uniform",
+                                      range_source="assumed: SSB 2020: 44,597 hjelpepleiere in the"
+                                                   " labour force; the count of helsefagarbeidere "
+                                                   "was not in the excerpt (parameter-ranges §2.3)")
     staffing_elasticity: float = p(-0.156, "-", "computed: 13.2 GPs/10k in <2,000 vs ~8 in "
                                    ">=50,000 (SSB 2018)", "Elasticity of positions per "
                                    "inhabitant to population: small places need more per head.",
-                                   lo=-1.0, hi=0.0)
+                                   lo=-1.0, hi=0.0,
+                                   low=-0.3, high=-0.05, prior="uniform",
+                                   range_source="computed (GP density 13.2 vs ~8 per 10,000) "
+                                                "(parameter-ranges §2.3)")
     hospital_nurse_per_1000: float = p(8.0, "FTE/1000 inh.", "assumption (order of magnitude)",
                                        "Trust nurse positions per 1,000 inhabitants served.",
-                                       lo=0.0, hi=1000.0)
+                                       lo=0.0, hi=1000.0,
+                                       low=6.0, high=8.5, prior="uniform",
+                                       range_source="derived: Trust nurses (1.1.2024): 19,470 + "
+                                                    "15,014 specialist + 1,559 midwives = 36,043 "
+                                                    "FTE (nyvev.nsf.no), i.e (parameter-ranges "
+                                                    "§2.3)")
     hospital_doctor_per_1000: float = p(2.7, "FTE/1000 inh.", "assumption (order of magnitude)",
                                         "Trust doctor positions per 1,000 inhabitants served.",
-                                        lo=0.0, hi=1000.0)
+                                        lo=0.0, hi=1000.0,
+                                        low=2.2, high=3.2, prior="uniform",
+                                        range_source="assumed (no figure read) (parameter-ranges "
+                                                     "§2.3)")
     hospital_health_worker_per_1000: float = p(2.0, "FTE/1000 inh.", "assumption",
                                                "Trust health-worker positions per 1,000 "
-                                               "inhabitants served.", lo=0.0, hi=1000.0)
+                                               "inhabitants served.", lo=0.0, hi=1000.0,
+                                               low=1.0, high=3.0, prior="uniform",
+                                               range_source="assumed (parameter-ranges §2.3)")
     need_growth: float = p(0.015, "1/yr", "NOU 2023:4: 80+ grows by 250,000 in 20 years",
-                           "Yearly growth of positions needed (ageing).", lo=-0.5, hi=0.5)
+                           "Yearly growth of positions needed (ageing).", lo=-0.5, hi=0.5,
+                           low=0.005, high=0.03, prior="uniform",
+                           range_source="derived/assumed: NOU 2023:4: the 80+ group grows by "
+                                        "250,000 in 20 years; up to ~100,000 more municipal FTE by"
+                                        " 2040 if practice is unchanged (secondary summary, … "
+                                        "(parameter-ranges §2.3)")
     initial_fill: float = p(0.95, "share", "NAV 2023: shortage of ~13,000 of >400,000",
-                            "Share of positions filled at the start.", lo=0.0, hi=1.0)
+                            "Share of positions filled at the start.", lo=0.0, hi=1.0,
+                            low=0.93, high=0.985, prior="uniform",
+                            range_source="derived: NAV 2024 shortage ≈ 3.5 % (4,250 nurses of "
+                                         "~122,000; 13,800 of >400,000) (parameter-ranges §2.3)")
     quit_rate: float = p(0.10, "1/yr", "assumption", "Yearly share of staff who leave their "
-                         "employer at average attractiveness.", lo=0.0, hi=1.0)
+                         "employer at average attractiveness.", lo=0.0, hi=1.0,
+                         low=0.07, high=0.2, prior="uniform",
+                         range_source="sourced: Helsesykepleiere: total turnover 10.7–17.8 %/yr, "
+                                      "out of the municipal sector 6.3–6.8 % (KS PAI via "
+                                      "helsedirektoratet.no) (parameter-ranges §2.3)")
     exit_share: float = p(0.3, "share", "NOU 2023:4 ch. 6: few leave the sector; most move "
                           "between hospital and municipalities", "Share of quitters who leave "
-                          "the sector (retire, other work).", lo=0.0, hi=1.0)
+                          "the sector (retire, other work).", lo=0.0, hi=1.0,
+                          low=0.15, high=0.5, prior="uniform",
+                          range_source="derived: Leaving nursing ≈ 2.2 %/yr (SSB: 20 % in 10 yr) "
+                                       "plus retirement ~2–3 %/yr (assumed) = 4–5.5 % of staff, "
+                                       "against quits of 12–15 %, gives 0.27–0.45 "
+                                       "(parameter-ranges §2.3)")
     inflow_rate: float = p(0.033, "1/yr", "calibrated so that vacancies rise slowly (NOU 2023:4: "
                            "'tighter towards 2040'); the level (~8 % after 10 years) is an "
                            "assumption",
                            "New graduates and immigrants per year, as a share of positions.",
-                           lo=0.0, hi=1.0)
+                           lo=0.0, hi=1.0,
+                           low=0.025, high=0.05, prior="uniform",
+                           range_source="derived: 4,954 study places (2020) to 6,111 starters "
+                                        "(recent), with completion 75–85 % (assumed), gives "
+                                        "3.3–4.3 % of ~122,000 nurses a year, plus immigrants "
+                                        "(parameter-ranges §2.3)")
     retention_sensitivity: float = p(0.5, "-", "ASPE 2014 two-location choice model (self-"
                                      "selection)", "How strongly attractiveness lowers quits.",
-                                     lo=0.0, hi=100.0)
+                                     lo=0.0, hi=100.0,
+                                     low=0.2, high=1.0, prior="uniform",
+                                     range_source="directional (ASPE 2014 self-selection), value "
+                                                  "assumed (parameter-ranges §2.3)")
     choice_sensitivity: float = p(0.7, "-", "assumption; calibrated with the two below so that "
                                   "vacancies are highest in small, remote places (P8)",
                                   "Logit sensitivity of job seekers to employers' "
-                                  "attractiveness.", lo=0.0, hi=100.0)
+                                  "attractiveness.", lo=0.0, hi=100.0,
+                                  low=0.3, high=1.5, prior="loguniform",
+                                  range_source="assumed; tuned together with the two below "
+                                               "(validity review) (parameter-ranges §2.3)")
     size_attraction: float = p(0.15, "per log-unit", "NOU 2023:4 ch. 6: problems largest in "
                                "rural districts; value calibrated (P8)",
-                               "Attractiveness per log of population.", lo=0.0, hi=100.0)
+                               "Attractiveness per log of population.", lo=0.0, hi=100.0,
+                               low=0.05, high=0.35, prior="uniform",
+                               range_source="directional (NOU ch. 5–6: worst in rural districts); "
+                                            "value tuned (parameter-ranges §2.3)")
     remoteness_penalty: float = p(0.25, "per 100 km", "NOU 2023:4 ch. 6; seed 002 M28; value "
                                   "calibrated (P8)",
                                   "Attractiveness lost per 100 km from the hospital.", lo=0.0,
-                                  hi=100.0)
+                                  hi=100.0,
+                                  low=0.05, high=0.5, prior="uniform",
+                                  range_source="directional (002:4278–4282 distance decay; NOU); "
+                                               "value tuned (parameter-ranges §2.3)")
     trust_attractiveness: float = p(0.5, "-", "NOU 2023:4 ch. 6: hospitals recruit from the same "
                                     "pool", "Attractiveness of the hospital as employer.",
-                                    lo=-100.0, hi=100.0)
+                                    lo=-100.0, hi=100.0,
+                                    low=0.2, high=1.0, prior="uniform",
+                                    range_source="directional: Only 2 of 10 new nurses had "
+                                                 "municipal care as first choice (NSF 2018 via "
+                                                 "helsedirektoratet.no), so the hospital is "
+                                                 "preferred by graduates (parameter-ranges §2.3)")
 
 
 @dataclass
 class ProjectParams:
     weight_service_development: float = p(0.55, "weight", "seed 000: most projects develop "
                                           "services", "Propensity to propose service "
-                                          "development.", lo=0.0, hi=1e6)
+                                          "development.", lo=0.0, hi=1e6,
+                                          low=0.4, high=0.75, prior="uniform",
+                                          range_source="directional: Content aligns with "
+                                                       "patient-group priorities (000:26); \"more "
+                                                       "services … within municipalities\" (000:33)"
+                                                       " (parameter-ranges §2.4)")
     weight_competence: float = p(0.3, "weight", "seed 000/002", "Propensity to propose a "
-                                 "competence project.", lo=0.0, hi=1e6)
+                                 "competence project.", lo=0.0, hi=1e6,
+                                 low=0.15, high=0.45, prior="uniform",
+                                 range_source="assumed (parameter-ranges §2.4)")
     weight_recruitment: float = p(0.07, "weight", "seed 000: <10 % of projects target "
                                   "recruitment (P1)", "Propensity to propose recruitment; "
-                                  "grows with the proposer's vacancy rate.", lo=0.0, hi=1e6)
+                                  "grows with the proposer's vacancy rate.", lo=0.0, hi=1e6,
+                                  low=0.03, high=0.15, prior="uniform",
+                                  range_source="tuned to P1 (000:26): It sets P1 nearly 1:1 today "
+                                               "(validity review) (parameter-ranges §2.4)")
     vacancy_pull: float = p(4.0, "per vacancy share", "seed 004: shortage the biggest challenge",
                             "How much a proposer's vacancy rate raises its recruitment "
-                            "propensity.", lo=0.0, hi=1e6)
+                            "propensity.", lo=0.0, hi=1e6,
+                            low=1.0, high=8.0, prior="uniform",
+                            range_source="directional (004:30), value assumed (parameter-ranges "
+                                         "§2.4)")
     base_budget: float = p(0.8e6, "NOK", "seed 000: sizes vary widely; assumption",
                            "Budget of a project led by a capacity-1 municipality.", lo=0.0,
-                           hi=1e12)
+                           hi=1e12,
+                           low=300000.0, high=2000000.0, prior="loguniform",
+                           range_source="assumed: Anchors: Hdir project grants ≤ 0.5 MNOK "
+                                        "(samlokalisering); ≤ 1 MNOK per small municipality "
+                                        "(legevakt 2023); Nordland's per-capita RS budget is 7.1 "
+                                        "MNOK; … (parameter-ranges §2.4)")
     budget_elasticity: float = p(0.35, "-", "seed 000: larger municipalities prefer larger "
                                  "projects", "Elasticity of a proposal's budget to its lead's "
-                                 "capacity.", lo=0.0, hi=2.0)
+                                 "capacity.", lo=0.0, hi=2.0,
+                                 low=0.1, high=0.7, prior="uniform",
+                                 range_source="directional (000:27: larger municipalities prefer "
+                                              "larger projects) (parameter-ranges §2.4)")
     budget_per_partner: float = p(0.15, "share", "assumption", "Budget increase per partner.",
-                                  lo=0.0, hi=100.0)
+                                  lo=0.0, hi=100.0,
+                                  low=0.04, high=0.25, prior="uniform",
+                                  range_source="derived: Coordination per partner is 0.035–0.2 FTE"
+                                               " × 0.83 MNOK = 30–170 kNOK, i.e (parameter-ranges "
+                                               "§2.4)")
     budget_sd: float = p(0.4, "log-sd", "assumption", "Spread of proposal budgets.", lo=0.0,
-                         hi=10.0)
+                         hi=10.0,
+                         low=0.2, high=0.8, prior="uniform",
+                         range_source="directional: \"substantial variation in the size of RS "
+                                      "projects\" (000:27) (parameter-ranges §2.4)")
     duration_weights: list[float] = p([0.3, 0.4, 0.3], "weights of 1,2,3 yr", "brief §2: 1-3 years",
                                       "Distribution of project duration (each weight within the "
-                                      "bounds).", lo=0.0, hi=1e6)
+                                      "bounds).", lo=0.0, hi=1e6,
+                                      low=0.1, high=0.6, prior="dirichlet(3,4,3)",
+                                      range_source="directional: Local projects last ~2 years "
+                                                   "(002:928–929); measures start only in year 3 "
+                                                   "(002:3157–3160) (parameter-ranges §2.4)")
     implement_intercept: float = p(-1.5, "logit", "seed 002: many end before implementation "
                                    "(P7)", "Implementation chance at zero anchoring.",
-                                   lo=-100.0, hi=100.0)
+                                   lo=-100.0, hi=100.0,
+                                   low=-2.5, high=-0.5, prior="uniform",
+                                   range_source="tuned to P7: The target implementation rate is "
+                                                "0.4–0.8 (002:1852–1854) (parameter-ranges §2.4)")
     implement_anchoring: float = p(3.0, "logit", "seed 002 M7: anchoring the top success factor",
-                                   "Effect of the parties' mean anchoring.", lo=-100.0, hi=100.0)
+                                   "Effect of the parties' mean anchoring.", lo=-100.0, hi=100.0,
+                                   low=1.0, high=5.0, prior="uniform",
+                                   range_source="directional (002:366–368; 5860–5862) "
+                                                "(parameter-ranges §2.4)")
     implement_capacity: float = p(0.4, "logit per log", "seed 002 M13, M30",
-                                  "Effect of the lead's log capacity.", lo=-100.0, hi=100.0)
+                                  "Effect of the lead's log capacity.", lo=-100.0, hi=100.0,
+                                  low=0.0, high=0.8, prior="uniform",
+                                  range_source="directional (002 M13, M30) (parameter-ranges §2.4)")
     coordination_cost: float = p(0.08, "logit per partner", "seed 003: coordination cost rises "
                                  "with partners (P9)", "Loss of implementation chance per "
-                                 "partner.", lo=0.0, hi=100.0)
+                                 "partner.", lo=0.0, hi=100.0,
+                                 low=0.02, high=0.25, prior="uniform",
+                                 range_source="directional (003:4081–4085, 5123): It should be "
+                                              "replaced by the coordination-time rule C(n) (CCE "
+                                              "§6) (parameter-ranges §2.4)")
     survive_intercept: float = p(-3.0, "logit", "seed 002 M32: few survive the end of funding",
-                                 "Survival after funding at zero anchoring.", lo=-100.0, hi=100.0)
+                                 "Survival after funding at zero anchoring.", lo=-100.0, hi=100.0,
+                                 low=-4.0, high=-1.5, prior="uniform",
+                                 range_source="tuned to P7 (002:1354–1357) (parameter-ranges §2.4)")
     survive_anchoring: float = p(4.0, "logit", "seed 002 M7, M32", "Effect of anchoring on "
-                                 "survival after funding.", lo=-100.0, hi=100.0)
+                                 "survival after funding.", lo=-100.0, hi=100.0,
+                                 low=2.0, high=6.0, prior="uniform",
+                                 range_source="directional (002 M7, M32) (parameter-ranges §2.4)")
     first_timer_gain: float = p(0.5, "share", "seed 002 M17: first-timers gain most (P6)",
                                 "Extra realised benefit for a party with no earlier project.",
-                                lo=0.0, hi=100.0)
+                                lo=0.0, hi=100.0,
+                                low=0.1, high=1.0, prior="uniform",
+                                range_source="directional (002:5365–5367), value assumed "
+                                             "(parameter-ranges §2.4)")
     trust_benefit_own: float = p(0.5, "share", "seed 000: trust-led projects benefit the trust",
                                  "Share of a trust-led project's benefit to the trust.",
-                                 lo=0.0, hi=1.0)
+                                 lo=0.0, hi=1.0,
+                                 low=0.3, high=0.8, prior="uniform",
+                                 range_source="assumed (000:32: benefits for both parties) "
+                                              "(parameter-ranges §2.4)")
     trust_benefit_partner: float = p(0.2, "share", "seed 000: projects benefit both parties",
                                      "Share of a municipality-led project's benefit to the "
-                                     "trust.", lo=0.0, hi=1.0)
+                                     "trust.", lo=0.0, hi=1.0,
+                                     low=0.05, high=0.4, prior="uniform",
+                                     range_source="assumed (parameter-ranges §2.4)")
     lead_benefit: float = p(0.5, "share", "seed 000: leaders shape projects to their needs",
                             "Share of the municipal benefit that goes to the lead municipality; "
-                            "the rest is split among partners by population.", lo=0.0, hi=1.0)
+                            "the rest is split among partners by population.", lo=0.0, hi=1.0,
+                            low=0.3, high=0.7, prior="uniform",
+                            range_source="assumed (000:33: the trust shapes design; leads shape "
+                                         "projects) (parameter-ranges §2.4)")
     recruitment_effect: float = p(0.25, "attractiveness", "seed 004: single measures have small "
                                   "effect; systematic, long and coordinated work helps",
                                   "Attractiveness gained by a party of a recruitment project "
-                                  "(scaled by duration and partners).", lo=0.0, hi=100.0)
+                                  "(scaled by duration and partners).", lo=0.0, hi=100.0,
+                                  low=0.05, high=1.0, prior="loguniform",
+                                  range_source="assumed: 004:45: single measures have little "
+                                               "effect (parameter-ranges §2.4)")
     recruitment_persistence: float = p(0.7, "1/yr", "seed 004", "Yearly retention of a "
                                        "recruitment effect after its project ends, unless it "
-                                       "survives.", lo=0.0, hi=1.0)
+                                       "survives.", lo=0.0, hi=1.0,
+                                       low=0.4, high=0.9, prior="uniform",
+                                       range_source="assumed (004:45: long-term work needed) "
+                                                    "(parameter-ranges §2.4)")
     competence_knowledge: float = p(0.15, "knowledge", "seed 002 M1", "Knowledge gained by "
-                                    "the parties of a competence project.", lo=0.0, hi=1.0)
+                                    "the parties of a competence project.", lo=0.0, hi=1.0,
+                                    low=0.05, high=0.3, prior="uniform",
+                                    range_source="assumed (002 M1) (parameter-ranges §2.4)")
     quality_capacity: float = p(0.4, "score per log", "seed 002 M30: resources", "Effect of the "
-                                "lead's log capacity on proposal quality.", lo=0.0, hi=100.0)
+                                "lead's log capacity on proposal quality.", lo=0.0, hi=100.0,
+                                low=0.1, high=0.8, prior="uniform",
+                                range_source="directional (002 M30), value assumed "
+                                             "(parameter-ranges §2.4)")
     quality_experience: float = p(0.1, "score per project", "seed 002 M16: experienced write "
                                   "good applications", "Effect of experience (capped at 5) on "
-                                  "proposal quality.", lo=0.0, hi=100.0)
+                                  "proposal quality.", lo=0.0, hi=100.0,
+                                  low=0.0, high=0.25, prior="uniform",
+                                  range_source="directional (002:2958–2960) (parameter-ranges "
+                                               "§2.4)")
     quality_knowledge: float = p(0.5, "score", "seed 002 M1", "Effect of adopted practice on "
-                                 "proposal quality.", lo=0.0, hi=100.0)
+                                 "proposal quality.", lo=0.0, hi=100.0,
+                                 low=0.1, high=1.0, prior="uniform",
+                                 range_source="directional (002:263–268) (parameter-ranges §2.4)")
     quality_support: float = p(0.5, "score", "seed 001: coordinator as catalyst",
                                "Effect of coordinator support on proposal quality.", lo=0.0,
-                               hi=100.0)
+                               hi=100.0,
+                               low=0.1, high=1.0, prior="uniform",
+                               range_source="directional (001:4), value assumed (parameter-ranges "
+                                            "§2.4)")
     quality_noise: float = p(0.3, "score", "assumption", "Spread of proposal quality.", lo=0.0,
-                             hi=100.0)
+                             hi=100.0,
+                             low=0.1, high=0.6, prior="uniform",
+                             range_source="assumed (parameter-ranges §2.4)")
     trust_quality: float = p(0.5, "score", "seed 000: trusts have the greatest resources",
                              "Quality of a trust proposal beyond its capacity term.",
-                             lo=-100.0, hi=100.0)
+                             lo=-100.0, hi=100.0,
+                             low=0.0, high=1.0, prior="uniform",
+                             range_source="directional (000:32) (parameter-ranges §2.4)")
     survive_capacity: float = p(0.3, "logit per log", "brief §3: survival depends on anchoring "
                                 "and capacity", "Effect of the lead's log capacity on survival "
-                                "after funding.", lo=-100.0, hi=100.0)
+                                "after funding.", lo=-100.0, hi=100.0,
+                                low=0.0, high=0.6, prior="uniform",
+                                range_source="directional (brief §3) (parameter-ranges §2.4)")
     service_level_gain: float = p(0.1, "services", "seed 000: projects put more services "
                                   "into municipalities", "Service level gained per implemented "
-                                  "service development.", lo=0.0, hi=100.0)
+                                  "service development.", lo=0.0, hi=100.0,
+                                  low=0.03, high=0.25, prior="uniform",
+                                  range_source="assumed (parameter-ranges §2.4)")
 
 
 @dataclass
 class TrustParams:
     transfer_propensity: float = p(0.6, "1/yr", "seed 000: task shifting projects exist",
                                    "Chance per year that the trust, under cost pressure, "
-                                   "proposes a task transfer.", lo=0.0, hi=1.0)
+                                   "proposes a task transfer.", lo=0.0, hi=1.0,
+                                   low=0.2, high=0.9, prior="uniform",
+                                   range_source="assumed: It should become a function of cost "
+                                                "pressure (only 80 % of hospitals' cost growth is "
+                                                "funded, Innst (parameter-ranges §2.5)")
     transfer_cost_per_capita: float = p(60.0, "NOK/inh./yr", "assumption", "Yearly cost of a "
                                         "transferred service per inhabitant of the receiving "
-                                        "municipalities.", lo=0.0, hi=1e6)
+                                        "municipalities.", lo=0.0, hi=1e6,
+                                        low=15.0, high=150.0, prior="loguniform",
+                                        range_source="derived comparison: The municipalities' "
+                                                     "whole bed-blocking bill is ≈ 71 NOK/inh./yr "
+                                                     "(395 MNOK in 2022; 5,745 NOK/day in 2024) "
+                                                     "(parameter-ranges §2.5)")
     transfer_staff_per_1000: float = p(0.3, "FTE/1000 inh.", "NOU 2023:4 ch. 8 (task sharing)",
                                        "Nurse positions a transfer moves from the trust to the "
-                                       "municipalities.", lo=0.0, hi=1000.0)
+                                       "municipalities.", lo=0.0, hi=1000.0,
+                                       low=0.03, high=0.3, prior="loguniform",
+                                       range_source="derived inconsistency: 0.3 FTE/1000 × 0.83 "
+                                                    "MNOK = 250 NOK/inh., i.e (parameter-ranges "
+                                                    "§2.5)")
     proposals: float = p(1.0, "proposals/yr", "seed 000: trusts have the greatest resources",
-                         "Mean proposals the trust leads in an open call.", lo=0.0, hi=1000.0)
+                         "Mean proposals the trust leads in an open call.", lo=0.0, hi=1000.0,
+                         low=0.5, high=3.0, prior="uniform",
+                         range_source="directional (000:32), value assumed (parameter-ranges §2.5)")
     trust_partner_mean: float = p(2.0, "partners", "assumption",
                                   "Mean municipal partners beyond the first that the trust "
-                                  "invites to a proposal (Poisson).", lo=0.0, hi=1000.0)
+                                  "invites to a proposal (Poisson).", lo=0.0, hi=1000.0,
+                                  low=0.5, high=5.0, prior="uniform",
+                                  range_source="assumed (parameter-ranges §2.5)")
     transfer_partners: float = p(0.5, "share", "assumption", "Share of the community's "
-                                 "municipalities a task transfer involves.", lo=0.0, hi=1.0)
+                                 "municipalities a task transfer involves.", lo=0.0, hi=1.0,
+                                 low=0.2, high=1.0, prior="uniform",
+                                 range_source="assumed (parameter-ranges §2.5)")
 
 
 @dataclass
 class BoardParams:
     trust_seats: int = p(3, "seats", "KS: SSU of administrative leaders; Agder example",
-                         "Seats of the health trust on the board.", lo=1, hi=50)
+                         "Seats of the health trust on the board.", lo=1, hi=50,
+                         low=2.0, high=6.0, prior="int",
+                         range_source="assumed: SSU composition and votes were not found; SSUs are"
+                                      " \"administrative and professional leaders\" "
+                                      "(anchors-domain.md:16) (parameter-ranges §2.6)")
     large_seats: int = p(2, "seats", "anchors-domain §1.1 (Agder: two largest municipalities)",
-                         "Largest municipalities with their own seat.", lo=0, hi=50)
+                         "Largest municipalities with their own seat.", lo=0, hi=50,
+                         low=1.0, high=3.0, prior="int",
+                         range_source="sourced example: Agder, the two largest municipalities "
+                                      "(anchors-domain.md:19) (parameter-ranges §2.6)")
     n_regions: int = p(3, "groups", "seed 004: Lofoten, Vesterålen, Salten in Nordland",
                        "Regional groups of the other municipalities, each with one "
-                       "representative (the largest).", lo=1, hi=50)
+                       "representative (the largest).", lo=1, hi=50,
+                       low=2.0, high=5.0, prior="int", kind="setting",
+                       range_source="Fixed at 3 for Nordland (Lofoten, Vesterålen, Salten, 004:79)"
+                                    " (parameter-ranges §1)")
     score_quality: float = p(1.0, "score", "brief §4", "Weight of proposal quality.", lo=-100.0,
-                             hi=100.0)
+                             hi=100.0,
+                             kind="setting",
+                             range_source="Sets the scale: the scoring weights are identified only"
+                                          " relative to one another and to the noise "
+                                          "(parameter-ranges §2.6)")
     score_priority: float = p(0.6, "score", "regjeringen.no 2024: national priorities",
-                              "Weight of fit with national priorities.", lo=-100.0, hi=100.0)
+                              "Weight of fit with national priorities.", lo=-100.0, hi=100.0,
+                              low=0.2, high=1.2, prior="uniform",
+                              range_source="assumed (parameter-ranges §2.6)")
     score_breadth: float = p(0.5, "score", "seed 000: benefit several municipalities",
                              "Weight of breadth (share of population covered).",
-                             lo=-100.0, hi=100.0)
+                             lo=-100.0, hi=100.0,
+                             low=0.1, high=1.0, prior="uniform",
+                             range_source="directional (000:32: ideally more than one "
+                                          "municipality) (parameter-ranges §2.6)")
     score_influence: float = p(1.0, "score", "seed 000: trust and large have more influence",
                                "Weight of the proposers' influence on the board.",
-                               lo=-100.0, hi=100.0)
-    score_noise: float = p(0.4, "score", "assumption", "Noise in board scoring.", lo=0.0, hi=100.0)
+                               lo=-100.0, hi=100.0,
+                               low=0.3, high=2.0, prior="uniform",
+                               range_source="directional (000:39) (parameter-ranges §2.6)")
+    score_noise: float = p(0.4, "score", "assumption", "Noise in board scoring.", lo=0.0, hi=100.0,
+                           low=0.1, high=1.0, prior="loguniform",
+                           range_source="assumed (parameter-ranges §2.6)")
     priority_service_development: float = p(1.0, "0-1", "regjeringen.no 2024: patient "
                                             "pathways and services first", "Priority fit of "
-                                            "service development.", lo=0.0, hi=1.0)
+                                            "service development.", lo=0.0, hi=1.0,
+                                            low=0.7, high=1.0, prior="uniform",
+                                            range_source="directional (regjeringen.no: pathways "
+                                                         "and priority groups first) "
+                                                         "(parameter-ranges §2.6)")
     priority_competence: float = p(0.6, "0-1", "regjeringen.no 2024: good use of personnel",
-                                   "Priority fit of competence projects.", lo=0.0, hi=1.0)
+                                   "Priority fit of competence projects.", lo=0.0, hi=1.0,
+                                   low=0.3, high=0.9, prior="uniform",
+                                   range_source="directional (\"god bruk av personell\") "
+                                                "(parameter-ranges §2.6)")
     priority_task_transfer: float = p(0.8, "0-1", "regjeringen.no 2024: the right division "
                                       "of labour", "Priority fit of task transfers.",
-                                      lo=0.0, hi=1.0)
+                                      lo=0.0, hi=1.0,
+                                      low=0.4, high=1.0, prior="uniform",
+                                      range_source="directional (\"riktig arbeidsdeling\") "
+                                                   "(parameter-ranges §2.6)")
     priority_recruitment: float = p(0.2, "0-1", "seed 000: content aligns with patient-group "
                                     "priorities; recruitment rarely primary", "Priority fit of "
-                                    "recruitment projects.", lo=0.0, hi=1.0)
+                                    "recruitment projects.", lo=0.0, hi=1.0,
+                                    low=0.1, high=0.6, prior="uniform",
+                                    range_source="directional, range widened: The grant names "
+                                                 "recruitment and combined positions as a purpose "
+                                                 "(regjeringen.no id3048046), so 0.2 may be low "
+                                                 "(parameter-ranges §2.6)")
     capacity_influence: float = p(0.5, "-", "seed 000", "Influence from capacity beside seats.",
-                                  lo=0.0, hi=100.0)
+                                  lo=0.0, hi=100.0,
+                                  low=0.0, high=1.0, prior="uniform",
+                                  range_source="assumed (000:39) (parameter-ranges §2.6)")
 
 
 @dataclass
 class ParticipationParams:
     apply_intercept: float = p(-1.5, "logit", "calibrated to P5", "Chance to lead a proposal at "
-                               "zero capacity, experience and support.", lo=-100.0, hi=100.0)
+                               "zero capacity, experience and support.", lo=-100.0, hi=100.0,
+                               low=-3.0, high=0.0, prior="uniform",
+                               range_source="tuned to P5 (levels missed: validity review) "
+                                            "(parameter-ranges §2.7)")
     apply_capacity: float = p(0.7, "logit per log", "seed 002 M30: resources gate participation",
-                              "Effect of log capacity on leading a proposal.", lo=-100.0, hi=100.0)
+                              "Effect of log capacity on leading a proposal.", lo=-100.0, hi=100.0,
+                              low=0.2, high=1.2, prior="uniform",
+                              range_source="directional (002:4222–4224, 5124–5127) "
+                                           "(parameter-ranges §2.7)")
     apply_experience: float = p(0.3, "logit per project", "seed 002 M16 (Matthew effect)",
                                 "Effect of experience (capped at 5) on taking part.",
-                                lo=-100.0, hi=100.0)
+                                lo=-100.0, hi=100.0,
+                                low=0.0, high=0.6, prior="uniform",
+                                range_source="directional (002:2958–2960) (parameter-ranges §2.7)")
     apply_trust: float = p(1.0, "logit", "brief §4", "Effect of trust (minus 0.5).", lo=-100.0,
-                           hi=100.0)
+                           hi=100.0,
+                           low=0.0, high=2.0, prior="uniform",
+                           range_source="assumed (parameter-ranges §2.7)")
     apply_cost: float = p(0.6, "logit", "seed 002 M30: cost of applying",
-                          "Cost of applying, divided by capacity.", lo=0.0, hi=100.0)
+                          "Cost of applying, divided by capacity.", lo=0.0, hi=100.0,
+                          low=0.2, high=1.5, prior="uniform",
+                          range_source="directional: Resource shortage is the main reason for not "
+                                       "collaborating (62 %, 002:4222–4224); small and medium "
+                                       "municipalities cite it ~1/3 vs large 10 % (002:5124–5127) "
+                                       "(parameter-ranges §2.7)")
     join_intercept: float = p(-0.4, "logit", "calibrated to P5", "Chance to accept an invitation "
-                              "to partner at zero capacity.", lo=-100.0, hi=100.0)
+                              "to partner at zero capacity.", lo=-100.0, hi=100.0,
+                              low=-2.0, high=1.0, prior="uniform",
+                              range_source="tuned to P5 (parameter-ranges §2.7)")
     partner_mean: float = p(1.5, "partners", "seed 002: sub-networks of 4-8; assumption",
                             "Mean municipal partners a lead invites, times capacity to the "
-                            "`partner_exponent`.", lo=0.0, hi=1000.0)
+                            "`partner_exponent`.", lo=0.0, hi=1000.0,
+                            low=0.5, high=4.0, prior="uniform",
+                            range_source="sourced analogues: Sub-networks of 4–8 municipalities "
+                                         "(002:1231); host collaborations 2–5 members, mean 3 "
+                                         "(003:2302–2306, 19–21) (parameter-ranges §2.7)")
     partner_exponent: float = p(0.3, "-", "seed 000: larger municipalities prefer larger "
                                 "projects", "How the number of invited partners grows with the "
-                                "lead's capacity.", lo=0.0, hi=2.0)
+                                "lead's capacity.", lo=0.0, hi=2.0,
+                                low=0.0, high=0.8, prior="uniform",
+                                range_source="directional (000:27) (parameter-ranges §2.7)")
     max_proposals: int = p(3, "proposals", "assumption", "Most proposals one municipality "
-                           "leads in a year.", lo=1, hi=1000)
+                           "leads in a year.", lo=1, hi=1000,
+                           low=1.0, high=5.0, prior="int", kind="setting",
+                           range_source="a rule of the model, assumed (parameter-ranges §1)")
     trust_agree: float = p(0.85, "prob.", "regjeringen.no 2024: trust and municipalities must "
                            "agree", "Chance the trust agrees to a municipal proposal.",
-                           lo=0.0, hi=1.0)
+                           lo=0.0, hi=1.0,
+                           low=0.6, high=1.0, prior="uniform",
+                           range_source="Rule sourced (the trust and the municipalities must "
+                                        "agree; Agder requires a signed agreement before "
+                                        "application, sshf page); value assumed (parameter-ranges "
+                                        "§2.7)")
 
 
 @dataclass
 class NetworkParams:
     tie_neighbour: float = p(0.3, "0-1", "assumption", "Initial tie between land neighbours.",
-                             lo=0.0, hi=1.0)
+                             lo=0.0, hi=1.0,
+                             low=0.1, high=0.5, prior="uniform",
+                             range_source="assumed (parameter-ranges §2.8)")
     tie_trust: float = p(0.4, "0-1", "assumption", "Initial tie between the trust and a "
-                         "municipality.", lo=0.0, hi=1.0)
+                         "municipality.", lo=0.0, hi=1.0,
+                         low=0.1, high=0.6, prior="uniform",
+                         range_source="assumed (parameter-ranges §2.8)")
     island_links: int = p(2, "links", "anchors-domain §2.3: 26 islands have no land border",
-                          "Nearest municipalities an island is joined to.", lo=0, hi=10)
+                          "Nearest municipalities an island is joined to.", lo=0, hi=10,
+                          low=1.0, high=3.0, prior="int", kind="setting",
+                          range_source="structural choice; 26 island municipalities "
+                                       "(anchors-domain.md §2.3) (parameter-ranges §1)")
     tie_gain: float = p(0.15, "per joint project", "seed 002 M23: trust builds with joint work",
-                        "Tie strength gained per year of joint work.", lo=0.0, hi=1.0)
+                        "Tie strength gained per year of joint work.", lo=0.0, hi=1.0,
+                        low=0.05, high=0.3, prior="uniform",
+                        range_source="directional (002:5549–5550) (parameter-ranges §2.8)")
     tie_decay: float = p(0.08, "1/yr", "seed 002 M23", "Yearly decay of tie strength.",
-                         lo=0.0, hi=1.0)
+                         lo=0.0, hi=1.0,
+                         low=0.03, high=0.2, prior="uniform",
+                         range_source="directional (002:6285–6290) (parameter-ranges §2.8)")
     spread_rate: float = p(0.15, "1/yr", "seed 002: practice does not spread like rings in water",
-                           "Knowledge taken up per unit of tie and gap.", lo=0.0, hi=1.0)
+                           "Knowledge taken up per unit of tie and gap.", lo=0.0, hi=1.0,
+                           low=0.05, high=0.3, prior="uniform",
+                           range_source="directional (002:2930–2931, \"ikke som ringer i vann\") "
+                                        "(parameter-ranges §2.8)")
     distance_decay_km: float = p(100.0, "km", "seed 002 M28: distance decay",
                                  "Distance over which knowledge spread falls by e.", lo=1.0,
-                                 hi=1e5)
+                                 hi=1e5,
+                                 low=30.0, high=300.0, prior="loguniform",
+                                 range_source="directional (002:4278–4282) (parameter-ranges §2.8)")
     knowledge_decay: float = p(0.05, "1/yr", "seed 002 M21: low organisational memory",
-                               "Yearly loss of knowledge.", lo=0.0, hi=1.0)
+                               "Yearly loss of knowledge.", lo=0.0, hi=1.0,
+                               low=0.02, high=0.15, prior="uniform",
+                               range_source="derived, weak. \"Known 20 years ago, perhaps no "
+                                            "longer\" (002:2926–2928) implies ≥ 0.035 "
+                                            "(parameter-ranges §2.8)")
 
 
 @dataclass
 class TrustUpdateParams:
     trust_rate: float = p(0.25, "1/yr", "Gorobets & Nooteboom 2006", "Speed at which trust "
-                          "moves to perceived fairness.", lo=0.0, hi=1.0)
+                          "moves to perceived fairness.", lo=0.0, hi=1.0,
+                          low=0.1, high=0.5, prior="uniform",
+                          range_source="assumed (Gorobets & Nooteboom 2006 form) (parameter-ranges"
+                                       " §2.9)")
     fairness_baseline: float = p(0.78, "0-1", "seed 000: high trust despite criticism",
                                  "Perceived fairness at fair share, no seat, no shifted cost.",
-                                 lo=0.0, hi=1.0)
+                                 lo=0.0, hi=1.0,
+                                 low=0.6, high=0.9, prior="uniform",
+                                 range_source="tuned to P4: Today it sets share_high_trust = 1.00,"
+                                              " so do not calibrate it to P4(a) alone; use P4(b) "
+                                              "as well (targets T6) (parameter-ranges §2.9)")
     fairness_benefit: float = p(0.12, "0-1", "seed 000: distributional criticism",
                                 "Effect of received benefit relative to fair share (tanh).",
-                                lo=0.0, hi=100.0)
+                                lo=0.0, hi=100.0,
+                                low=0.03, high=0.3, prior="uniform",
+                                range_source="assumed (000:33) (parameter-ranges §2.9)")
     fairness_voice: float = p(0.08, "0-1", "seed 000: influence over project design",
-                              "Effect of having a voice on the board.", lo=0.0, hi=100.0)
+                              "Effect of having a voice on the board.", lo=0.0, hi=100.0,
+                              low=0.02, high=0.2, prior="uniform",
+                              range_source="directional (003:2993–2997: involvement before "
+                                           "decisions) (parameter-ranges §2.9)")
     fairness_shift: float = p(0.15, "0-1", "seed 000: task shifting without resources",
                               "Effect of uncompensated shifted cost per inhabitant.", lo=0.0,
-                              hi=100.0)
+                              hi=100.0,
+                              low=0.05, high=0.3, prior="uniform",
+                              range_source="directional (000:34) (parameter-ranges §2.9)")
     shift_reference: float = p(200.0, "NOK/inh./yr", "assumption", "Uncompensated cost per "
-                               "inhabitant at which the shift effect is full.", lo=1e-9, hi=1e9)
+                               "inhabitant at which the shift effect is full.", lo=1e-9, hi=1e9,
+                               low=50.0, high=500.0, prior="loguniform",
+                               range_source="assumed: For scale: the whole bed-blocking bill is ≈ "
+                                            "71 NOK/inh./yr (derived) (parameter-ranges §2.9)")
 
 
 @dataclass
@@ -449,9 +837,13 @@ class SimConfig:
     levers: LeverConfig = field(default_factory=LeverConfig)
     params: ModelParams = field(default_factory=ModelParams)
     years: int = p(10, "yr", "brief §3: default horizon 10 years", "Simulated years.",
-                   lo=1, hi=1000)
+                   lo=1, hi=1000,
+                   low=5.0, high=20.0, kind="setting",
+                   range_source="brief §3; vary only to study the horizon (parameter-ranges §1)")
     seed: int = p(1, "-", "-", "Seed of the run's random generator (64-bit: the result tables "
-                  "store it as a signed 64-bit integer).", lo=0, hi=MAX_SEED)
+                  "store it as a signed 64-bit integer).", lo=0, hi=MAX_SEED,
+                  kind="setting",
+                  range_source="not a parameter; paired seeds (parameter-ranges §1)")
 
 
 # --- flat access by leaf name ------------------------------------------------------------------
@@ -712,11 +1104,20 @@ def make_config(**overrides) -> SimConfig:
 
 
 def parameter_table(cfg: SimConfig | None = None) -> list[dict[str, Any]]:
-    """Rows (path, default, unit, source, doc) of every parameter, for docs/ODD.md."""
+    """One row per parameter: ``name`` (dotted path), ``default``, ``unit``, ``low``, ``high``
+    (the plausible range; None for none), ``prior``, ``kind`` (:data:`KINDS`), ``source`` (of
+    the default), ``range_source`` (of the range), ``doc``, the validity bounds ``lo`` and
+    ``hi``; for docs/ODD.md and the analyses. ``path`` repeats ``name`` for older callers."""
     cfg = cfg or SimConfig()
-    return [dict(path=path, default=getattr(owner, f.name), unit=f.metadata.get("unit", ""),
-                 source=f.metadata.get("source", ""), doc=f.metadata.get("doc", ""))
-            for path, f, owner in _walk(cfg)]
+    rows = []
+    for path, f, owner in _walk(cfg):
+        m = f.metadata
+        rows.append(dict(name=path, default=getattr(owner, f.name), unit=m.get("unit", ""),
+                         low=m.get("low"), high=m.get("high"), prior=m.get("prior"),
+                         kind=m.get("kind", "uncertainty"), source=m.get("source", ""),
+                         range_source=m.get("range_source", ""), doc=m.get("doc", ""),
+                         lo=m.get("lo"), hi=m.get("hi"), path=path))
+    return rows
 
 
 def to_flat_dict(cfg: SimConfig) -> dict[str, Any]:
