@@ -14,3 +14,19 @@ from __future__ import annotations
 
 #: The analyses by ``experiment.analysis``.
 ANALYSES = ("sensitivity", "calibrate", "robustness")
+
+
+def run(cfg, out):  # noqa: ANN001, ANN201 - DictConfig, Path -> dict (imports stay lazy)
+    """Run the analysis that ``cfg.experiment.analysis`` names into the job folder ``out``."""
+    import importlib
+    from pathlib import Path
+
+    name = cfg.experiment.analysis
+    if name not in ANALYSES:
+        raise ValueError(f"experiment.analysis: got {name!r}; allowed: {', '.join(ANALYSES)}")
+    module = importlib.import_module(f"helsesim.analysis.{MODULES[name]}")
+    return module.run(cfg, Path(out))
+
+
+#: The module of each analysis.
+MODULES = {"sensitivity": "sensitivity", "calibrate": "calibration", "robustness": "robustness"}
