@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from helsesim.analysis import common, runs, space
+from helsesim.analysis import AnalysisError, common, runs, space
 from helsesim.analysis.sensitivity import _designs, _grid, design_arms
 from helsesim.outcomes import OUTCOMES
 
@@ -46,7 +46,7 @@ def posterior_worlds(path: str | None, n: int, seed: int
     """``n`` worlds drawn (with their weights) from the last generation of a calibration's
     ``posterior.parquet``; returns the fitted parameters and their values."""
     if not path or not Path(path).exists():
-        raise runs.AnalysisError(f"experiment.posterior: got {path!r}; allowed: the "
+        raise AnalysisError(f"experiment.posterior: got {path!r}; allowed: the "
                                  "posterior.parquet of a calibration job (helsesim "
                                  "experiment=calibrate)")
     post = pd.read_parquet(path)
@@ -117,7 +117,7 @@ def run(cfg: DictConfig, out: Path) -> dict:
     exp = cfg.experiment
     designs, baseline = _designs(cfg)
     if baseline is None:
-        raise runs.AnalysisError("experiment.designs: robustness compares designs; list at "
+        raise AnalysisError("experiment.designs: robustness compares designs; list at "
                                  "least two (e.g. [all])")
     n = int(exp.n_worlds)
     if exp.worlds == "posterior":
@@ -145,10 +145,10 @@ def run(cfg: DictConfig, out: Path) -> dict:
     for q in exp.questions:
         for name in (q.design, q.rival):
             if name not in designs:
-                raise runs.AnalysisError(f"experiment.questions: design {name!r} is not run; "
+                raise AnalysisError(f"experiment.questions: design {name!r} is not run; "
                                          f"allowed: {', '.join(designs)}")
         if q.outcome not in means[q.design].columns:
-            raise runs.AnalysisError(f"experiment.questions: outcome {q.outcome!r} is not in "
+            raise AnalysisError(f"experiment.questions: outcome {q.outcome!r} is not in "
                                      f"the runs; allowed: {', '.join(outcomes)}")
         sign = runs.better_sign(q.outcome) or 1.0
         diff = (means[q.design][q.outcome] - means[q.rival][q.outcome]).to_numpy()

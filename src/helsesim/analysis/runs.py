@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,14 +21,11 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, open_dict, read_write
 
-from helsesim.experiment import run_experiment
+from helsesim.analysis import AnalysisError
+from helsesim.experiment import ExperimentResult, run_experiment
 from helsesim.outcomes import OUTCOMES, SUMMARY_KEYS
 
 log = logging.getLogger(__name__)
-
-
-class AnalysisError(RuntimeError):
-    """An analysis cannot go on (failed runs, nothing to analyse): one line naming why."""
 
 
 def stage_config(cfg: DictConfig, stage: str, arms: Mapping[str, dict], *,
@@ -52,19 +50,27 @@ def stage_config(cfg: DictConfig, stage: str, arms: Mapping[str, dict], *,
     return sub
 
 
+def run_stage(cfg: DictConfig, out: Path | None, stage: str, arms: Mapping[str, dict], *,
+              n_seeds: int | None = None, seed: int | None = None
+              ) -> ExperimentResult:
+    """Run ``arms`` x paired seeds through the runner into ``out/stage`` (None: in memory); a
+    stage already complete in its folder is read, not run again."""
+    sub = stage_config(cfg, stage, arms, n_seeds=n_seeds, seed=seed)
+    return run_experiment(sub, None if out is None else Path(out) / stage)
+
+
 def run_arms(cfg: DictConfig, out: Path | None, stage: str, arms: Mapping[str, dict], *,
              n_seeds: int | None = None, seed: int | None = None, allow_failed: bool = False
              ) -> pd.DataFrame:
-    """Run ``arms`` x paired seeds through the runner into ``out/stage`` (None: in memory) and
-    return the runs table (keys, status and every outcome).
+    """Run a stage (:func:`run_stage`) and return its runs table (keys, status and every
+    outcome).
 
     Raises:
         AnalysisError: runs failed (unless ``allow_failed``): the first traceback is in the
             stage's runs.parquet.
     """
-    sub = stage_config(cfg, stage, arms, n_seeds=n_seeds, seed=seed)
+    res = run_stage(cfg, out, stage, arms, n_seeds=n_seeds, seed=seed)
     where = None if out is None else Path(out) / stage
-    res = run_experiment(sub, where)
     runs = res.tables["runs"]
     keep = ["run_id", "arm", "design", "replicate", "seed", "status", "error",
             *[k for k in SUMMARY_KEYS if k in runs.columns]]
@@ -76,6 +82,16 @@ def run_arms(cfg: DictConfig, out: Path | None, stage: str, arms: Mapping[str, d
                             f"{last[0] if last else '?'}); see {where or 'the stage'}"
                             "/runs.parquet")
     return runs[runs["status"] == "ok"].drop(columns=["error"])
+
+
+def resolve_workers(n_jobs: int) -> int:
+    """Processes for ``experiment.n_jobs`` (-1: every core this process may use)."""
+    if n_jobs != -1:
+        return max(1, int(n_jobs))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def outcome_columns(runs: pd.DataFrame) -> list[str]:

@@ -65,6 +65,8 @@ class TargetsConfig:
                          "statistics are averaged; their spread over seeds, divided by the "
                          "square root of the seeds per particle, is each term's tolerance.",
                          lo=2, hi=10_000)
+    groups: dict[str, Any] = p({}, "-", "-", "Named groups the statistics use (e.g. the "
+                               "seed's regions as health communities).")
     targets: list[TargetSpec] = p([], "-", "-", "The targets.")
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from helsesim.analysis import common, runs, space
+from helsesim.analysis import AnalysisError, common, runs, space
 from helsesim.outcomes import OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def _designs(cfg: DictConfig) -> tuple[list[str], str | None]:
     base = cfg.experiment.baseline
     baseline = str(base) if base else ("open_call" if "open_call" in names else names[0])
     if baseline not in names:
-        raise runs.AnalysisError(f"experiment.baseline: {baseline!r} is not one of the "
+        raise AnalysisError(f"experiment.baseline: {baseline!r} is not one of the "
                                  f"designs {names}")
     return names, (baseline if len(names) > 1 else None)
 

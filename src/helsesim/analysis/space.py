@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from helsesim.config import parameter_table
+from helsesim.config import ConfigError, parameter_table
 
 #: The central share of a Beta prior that the unit interval spans.
 BETA_CENTRE = 0.95
 _BETA = re.compile(r"beta\(\s*([0-9.]+)\s*,\s*([0-9.]+)\s*\)")
 
 
-class SpaceError(ValueError):
+class SpaceError(ConfigError):
     """A parameter that cannot be varied: named, with what is allowed."""
 
 
