@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'parameter':42s} {'truth':>9s} {'median':>9s} {'90 % interval':>22s} {'width':>6s} in")
     for r in s.itertuples():
         print(f"{r.parameter:42s} {r.truth:9.4g} {r.median:9.4g} "
-              f"[{r.q05:9.4g}, {r.q95:9.4g}] {r.width_ratio:6.2f} {'yes' if r.truth_in_90 else 'NO'}")
+              f"[{r.q05:9.4g}, {r.q95:9.4g}] {r.width_ratio:6.2f} "
+              f"{'yes' if r.truth_in_90 else 'NO'}")
     share = float(s["truth_in_90"].mean())
     print(f"truth inside the 90 % interval: {int(s['truth_in_90'].sum())} of {len(s)} "
           f"({share:.0%}; target >= 80 %); report: {out / 'calibration.md'}")
