@@ -80,6 +80,8 @@ def test_sensitivity_resumes_without_running_again(sensitivity_job):
     cfg, out, _ = sensitivity_job
     before = pd.read_parquet(out / "sensitivity.parquet")
     stamp = (out / "morris" / "runs.parquet").stat().st_mtime_ns
+    with open_dict(cfg):
+        cfg.experiment.figures = False  # not part of the runs' identity
     analysis.run(cfg, out)
     assert (out / "morris" / "runs.parquet").stat().st_mtime_ns == stamp
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sensitivity.parquet"), before)
@@ -101,6 +103,13 @@ def test_robustness_shares_regret_and_prim_boxes(tmp_path):
     cells = np.floor(u.distribution().cdf(worlds[u.name]) * 8) if u.prior == "uniform" else None
     if cells is not None:
         assert len(set(np.clip(cells, 0, 7))) == 8
+    # every world ran with its own values, allocation parameters included, under every design
+    ran = pd.read_parquet(tmp_path / "worlds" / "runs.parquet")
+    ran["world"] = ran["arm"].str.extract(r"^p(\d+)")[0].astype(int)
+    for column in ("allocation.governance_projects", "params.labour.quit_rate"):
+        expected = ran["world"].map(worlds.set_index("world")[column])
+        assert np.allclose(ran[column.replace(".", "__")], expected), column
+    assert set(ran["design"]) == {"open_call", "governance_led", "two_stream"}
     vac = table[table["outcome"] == "vacancy_rate_small"]
     assert (vac["regret"] >= 0).all()
     assert (vac.groupby("world")["regret"].min() == 0).all()  # the best design has no regret
@@ -222,7 +231,9 @@ def test_calibration_resumes_from_its_database(recovery_job):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"), before)
     with open_dict(cfg):
         cfg.calibration.parameters = ["params.labour.exit_share", "params.labour.quit_rate"]
-    with pytest.raises(ConfigError, match="another configuration"):
+    from helsesim.preflight import ResultsConflict
+
+    with pytest.raises(ResultsConflict, match="another configuration"):  # exit status 2
         analysis.run(cfg, out)
 
 

@@ -92,7 +92,7 @@ def prior(params: list[space.Uncertainty]):  # noqa: ANN201 - a pyabc Distributi
 
 def arms_of(params: dict, designs: list[str], prefix: str = "particle") -> dict[str, dict]:
     delta = space.changes(params)
-    return {f"{prefix}:{d}": {**delta, "allocation": {"design": d}} for d in designs}
+    return {f"{prefix}:{d}": space.with_design(delta, d) for d in designs}
 
 
 def particle_config(cfg: DictConfig) -> DictConfig:
@@ -505,7 +505,7 @@ def render(cfg: DictConfig, info: dict) -> str:
         lines += [f"Recovery: the true value lies in the 90 % interval for {k} of {len(s)} "
                   f"parameters ({k / len(s):.0%}).", ""]
     lines += ["## Targets", "", "Used in the distance:", ""]
-    lines += [common.md_table(["target", "design", "target", "status", "source"],
+    lines += [common.md_table(["target", "design", "value or bounds", "status", "source"],
                               [[t.name, t.design, t.describe(), t.status, t.source or "–"]
                                for t in info["used"]]), ""]
     if info["skipped"]:
@@ -522,8 +522,8 @@ def render(cfg: DictConfig, info: dict) -> str:
         rows = [[r.target, r.design, r.role, r.target_text, common.num(r.median),
                  f"[{common.num(r.q05)}, {common.num(r.q95)}]", f"{r.share_met:.0%}",
                  "yes" if r.met else "**no**"] for r in ppc.itertuples()]
-        lines += [common.md_table(["target", "design", "role", "target", "median", "90 %",
-                                   "met by", "met"], rows), ""]
+        lines += [common.md_table(["target", "design", "role", "value or bounds", "median",
+                                   "90 %", "met by", "met"], rows), ""]
         lines += [f"Met: {int(ppc['met'].sum())} of {len(ppc)} targets.", ""]
     if info["figures"]:
         lines += ["## Figures", ""] + [f"![{n}](figures/{n}.png)" for n in info["figures"]]

@@ -173,7 +173,7 @@ def _value_arms(space_: list[space.Uncertainty], values: np.ndarray, designs: li
         delta = space.point_changes(space_, row)
         for d in designs:
             name = f"w{i:0{width}d}:{d}"
-            arms[name] = {**delta, "allocation": {"design": d}}
+            arms[name] = space.with_design(delta, d)
             point_of[name], design_of[name] = i, d
     return arms, point_of, design_of
 
@@ -201,7 +201,7 @@ def draw(table: pd.DataFrame, boxes: list[dict], outcomes: list[str], designs: l
     written = []
     if outcomes:
         share = share_table(table, designs, baseline, outcomes)
-        fig, ax = plt.subplots(figsize=(1.3 + 1.1 * len(outcomes), 0.9 + 0.5 * len(share)),
+        fig, ax = plt.subplots(figsize=(2.5 + 1.1 * len(outcomes), 2.6 + 0.5 * len(share)),
                                layout="constrained")
         im = ax.imshow(share.to_numpy(float), vmin=0, vmax=1, cmap="RdBu", aspect="auto")
         ax.set_xticks(range(len(outcomes)), [OUTCOMES[o].label if o in OUTCOMES else o

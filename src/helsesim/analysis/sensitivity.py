@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def design_arms(space_: list[space.Uncertainty], unit: np.ndarray, designs: list
         delta = space.point_changes(space_, row)
         for d in designs:
             name = f"p{i:0{width}d}" + (f":{d}" if len(designs) > 1 else "")
-            arms[name] = {**delta, "allocation": {"design": d}}
+            arms[name] = space.with_design(delta, d)
             point_of[name], design_of[name] = i, d
     return arms, point_of, design_of
 
@@ -111,8 +112,11 @@ def sobol_rows(prob: dict, means: dict[str, pd.DataFrame], seed: int
         ok, why = runs.finite_columns(frame)
         skipped[label] = why
         for outcome in ok:
-            res = sobol.analyze(prob, frame[outcome].to_numpy(float), calc_second_order=False,
-                                num_resamples=200, conf_level=0.95, seed=seed)
+            with warnings.catch_warnings():  # a design whose subsets are constant: said by NaN
+                warnings.simplefilter("ignore", UserWarning)
+                res = sobol.analyze(prob, frame[outcome].to_numpy(float),
+                                    calc_second_order=False, num_resamples=200,
+                                    conf_level=0.95, seed=seed)
             for j, name in enumerate(prob["names"]):
                 for index in ("S1", "ST"):
                     rows.append(dict(parameter=name, outcome=outcome, design=label,
@@ -210,7 +214,7 @@ def draw(table: pd.DataFrame, outcomes: list[str], labels: list[str], out: Path)
     for label in labels:
         m = table[(table["method"] == "morris") & (table["design"] == label)
                   & table["outcome"].isin(outcomes)]
-        shown = [o for o in outcomes if o in set(m["outcome"])]
+        shown = [o for o in outcomes if o in set(m[m["index"] == "sigma"]["outcome"])]
         if shown:
             fig, axes = _grid(len(shown))
             for ax, o in zip(axes, shown, strict=False):

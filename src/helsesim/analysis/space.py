@@ -168,14 +168,18 @@ def uncertainties(names: list[str] | None = None) -> list[Uncertainty]:
 
 def changes(values: dict[str, Any]) -> dict:
     """``{dotted.path: value}`` as the nested mapping of an arm (``experiment.arms``)."""
-    out: dict = {}
+    from omegaconf import OmegaConf
+
+    nested = OmegaConf.create()
     for path, v in values.items():
-        node = out
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = v
-    return out
+        OmegaConf.update(nested, path, v, merge=True)
+    return OmegaConf.to_container(nested)
+
+
+def with_design(delta: dict, design: str) -> dict:
+    """An arm's changes with its allocation design (keeping any allocation parameter it sets,
+    such as ``allocation.governance_projects``)."""
+    return {**delta, "allocation": {**delta.get("allocation", {}), "design": design}}
 
 
 def values_of(space: list[Uncertainty], unit: np.ndarray) -> np.ndarray:
