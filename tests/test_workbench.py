@@ -134,6 +134,16 @@ def test_every_target_has_a_statistic_or_says_what_it_needs():
         assert t.kind in TARGET_KINDS and t.role in TARGET_ROLES
         assert t.source or t.notes, t.name
         assert t.name in T.STATISTICS or t.needs, t.name
+        bounds = [b for b in t.bounds if b is not None]
+        if t.name not in T.STATISTICS:  # defined when its statistic is written
+            names.add(t.name)
+            continue
+        if t.kind == "value":
+            assert t.value is not None, t.name
+        else:  # a target that every value meets would be no target
+            assert bounds, f"{t.name}: kind {t.kind} without a bound"
+        if t.role == "distance":
+            assert t.tolerance and t.tolerance > 0, t.name
         names.add(t.name)
     assert set(T.STATISTICS) <= names  # no statistic without its target
 

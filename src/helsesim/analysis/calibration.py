@@ -319,9 +319,9 @@ def posterior_summary(post: pd.DataFrame, params: list[space.Uncertainty],
 def predictive_check(cfg: DictConfig, out: Path, post: pd.DataFrame,
                      params: list[space.Uncertainty], specs: list, designs: list[str]
                      ) -> pd.DataFrame:
-    """Run ``experiment.n_predictive`` posterior particles again (new seeds) through the runner
-    (stage ``predictive/``) and compare every computable target of this scenario, in every
-    role, with the predictive distribution of its statistic."""
+    """Run ``experiment.n_predictive`` posterior particles again through the runner, each with
+    new seeds of its own (jobs ``predictive/q000``, ...), and compare every computable target of
+    this scenario, in every role, with the predictive distribution of its statistic."""
     n = int(cfg.experiment.n_predictive)
     if n <= 0:
         return pd.DataFrame()
@@ -329,18 +329,21 @@ def predictive_check(cfg: DictConfig, out: Path, post: pd.DataFrame,
     rng = np.random.default_rng(int(cfg.seed))
     w = last["weight"].to_numpy(float)
     picks = rng.choice(len(last), size=n, replace=True, p=w / w.sum())
-    arms = {}
     names = [u.name for u in params]
-    for i, values in enumerate(last.iloc[picks][names].to_dict("records")):
-        arms.update(arms_of(values, designs, f"q{i:03d}"))
-    res = runs.run_stage(cfg, out, "predictive", arms, seed=PREDICTIVE_SEED)
-    tables = res.tables
     sel = targets.select(specs, str(cfg.scenario.name), designs, table_columns(),
                          roles=("distance", "prior", "check"))
-    stats = targets.job_statistics(tables, {t.name for t in sel.used},
-                                   dict(cfg.targets.groups))
-    stats["draw"] = stats["arm"].str.split(":").str[0]
-    per_draw = stats.groupby(["draw", "design"]).mean(numeric_only=True).reset_index()
+    per_draw = []
+    for i, values in enumerate(last.iloc[picks][names].to_dict("records")):
+        # one runner job per draw, each with seeds of its own: the predictive spread holds the
+        # seed noise as well as the parameters' uncertainty
+        res = runs.run_stage(cfg, out / "predictive", f"q{i:03d}",
+                             arms_of(values, designs, f"q{i:03d}"),
+                             seed=PREDICTIVE_SEED + i * int(cfg.experiment.n_seeds))
+        stats = targets.job_statistics(res.tables, {t.name for t in sel.used},
+                                       dict(cfg.targets.groups))
+        per_draw.append(stats.groupby("design").mean(numeric_only=True).reset_index()
+                        .assign(draw=i))
+    per_draw = pd.concat(per_draw, ignore_index=True)
     rows = []
     for t in sel.used:
         x = per_draw[per_draw["design"] == t.design][t.name].to_numpy(float)
@@ -515,8 +518,9 @@ def render(cfg: DictConfig, info: dict) -> str:
     ppc = info["ppc"]
     if len(ppc):
         lines += ["## Posterior predictive check", "",
-                  f"{exp.n_predictive} posterior particles run again with new seeds "
-                  f"({exp.n_seeds} each; runner job `predictive/`): the median and 90 % "
+                  f"{exp.n_predictive} posterior particles run again, each with new seeds of "
+                  f"its own ({exp.n_seeds} each; runner jobs `predictive/q...`): the median and "
+                  "90 % "
                   "interval of each statistic over the particles, the share of particles that "
                   "meet the target, and whether the median meets it.", ""]
         rows = [[r.target, r.design, r.role, r.target_text, common.num(r.median),
