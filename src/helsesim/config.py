@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ class ConfigError(ValueError):
 KINDS = ("uncertainty", "lever", "setting")
 #: Prior shapes of a plausible range (``prior``): see :mod:`helsesim.analysis.space`.
 PRIORS = ("uniform", "loguniform", "int", "beta(a,b)", "dirichlet(a,...)")
+_PRIOR = re.compile(r"uniform|loguniform|int|beta\([0-9.]+,[0-9.]+\)|dirichlet\([0-9.,]+\)")
 
 
 def p(
@@ -68,6 +70,8 @@ def p(
         raise ValueError(f"kind {kind!r}: allowed {', '.join(KINDS)}")
     if (low is None) != (high is None) or (low is not None and not low <= high):
         raise ValueError(f"plausible range [{low}, {high}]: give both, low <= high")
+    if prior is not None and not _PRIOR.fullmatch(prior):
+        raise ValueError(f"prior {prior!r}: allowed {', '.join(PRIORS)}")
     meta = dict(unit=unit, source=source, doc=doc, lo=lo, hi=hi, choices=choices,
                 allow_none=allow_none, low=low, high=high,
                 prior=prior or ("uniform" if low is not None else None), kind=kind,

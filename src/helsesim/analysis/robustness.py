@@ -259,7 +259,9 @@ def render(cfg: DictConfig, table: pd.DataFrame, info: dict) -> str:
              f"`{baseline}`; {exp.n_seeds} paired seeds per world and design "
              f"({info['runs']} runs, runner job `worlds/`); {info['seconds']:.0f} s.",
              "- A design *beats* the baseline in a world when its mean over the paired seeds "
-             "is better in the outcome's direction (registry); *regret* is its distance from "
+             "is better in the outcome's direction (registry; a tie does not count, and some "
+             "designs tie with the baseline in many worlds, e.g. a lottery that never has to "
+             "ration); *regret* is its distance from "
              "the best design in that world, in the outcome's unit. Seed noise is inside each "
              "world's mean: with few seeds a share near 50 % may be noise.",
              "- Tables: `robustness.parquet` (every world, design and outcome), "
