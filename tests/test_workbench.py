@@ -193,9 +193,9 @@ def recovery_job(tmp_path_factory):
     """Recovery of one strongly identified parameter: the sector-exit share sets how many
     quitters leave rather than move (moves_exceed_exits)."""
     out = tmp_path_factory.mktemp("calibrate")
-    cfg = compose("experiment=calibrate", "targets=synthetic", "experiment.population_size=20",
+    cfg = compose("experiment=calibrate", "targets=synthetic", "experiment.population_size=12",
                   "experiment.max_generations=3", "experiment.n_seeds=1",
-                  "experiment.n_predictive=3", "targets.truth_seeds=6", "years=5",
+                  "experiment.n_predictive=2", "targets.truth_seeds=5", "years=5",
                   "calibration.parameters=[params.labour.exit_share]")
     with open_dict(cfg):
         cfg.targets.truth = {"params.labour.exit_share": 0.42}
@@ -220,7 +220,7 @@ def test_calibration_writes_posterior_report_and_predictive_check(recovery_job):
         post.columns)
     assert post["generation"].nunique() == info["generations"] >= 2
     assert np.allclose(post.groupby("generation")["weight"].sum(), 1.0)
-    assert (post.groupby("generation")["particle"].count() == 20).all()
+    assert (post.groupby("generation")["particle"].count() == 12).all()
     ppc = pd.read_parquet(out / "predictive_check.parquet")
     assert {"target", "median", "q05", "q95", "share_met", "met"} <= set(ppc.columns)
     assert len(ppc) >= 10 and ppc["median"].notna().all()
