@@ -24,7 +24,10 @@ from helsesim.experiment import (
 )
 from helsesim.model.allocation import DESIGNS
 
-EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+#: The runner's experiments; the workbench's analyses (``experiment.analysis``) are run end to
+#: end by tests/test_workbench.py.
+EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")
+                     if compose_config([f"experiment={p.stem}"]).experiment.analysis == "none")
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

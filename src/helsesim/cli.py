@@ -43,7 +43,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from helsesim import preflight
+from helsesim import analysis, preflight
 from helsesim.config import ConfigError
 from helsesim.data import DataError
 from helsesim.experiment import (
@@ -134,11 +134,14 @@ def app(cfg: DictConfig) -> int:
     # In a multirun a job reports its error and returns, so the other jobs still run; the
     # sweep's exit status counts the failures (report.GatherCallback).
     try:
+        if cfg.experiment.analysis != "none":  # the researcher's workbench (helsesim.analysis)
+            analysis.run(cfg, out)
+            return 0
         res = run_experiment(cfg, out, overrides=overrides)
     except REFUSED as e:  # before any run: one clear line, not a traceback
         log.error("helsesim: %s: %s", _kind(e), e)
         return _end(REFUSED_STATUS, multirun)
-    except (SweepFailed, SweepInterrupted) as e:
+    except (SweepFailed, SweepInterrupted, analysis.AnalysisError) as e:
         log.error("helsesim: %s", e)
         return _end(FAILED_STATUS, multirun)
     except StorageFull as e:
@@ -235,6 +238,8 @@ def precheck(argv: list[str]) -> None:
             del cfg["hydra"]
     restrict_to_design(cfg, task)
     plan = plan_experiment(cfg)
+    if cfg.experiment.analysis != "none":
+        analysis.check(cfg)
     preflight.check_writable(run_dir)
     exp = plan.config.experiment
     preflight.check_job_folder(run_dir, preflight.job_identity(plan),

@@ -18,6 +18,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
+from helsesim.analysis.schema import CalibrationConfig, Question, TargetsConfig
 from helsesim.config import SimConfig, p
 from helsesim.outcomes import DEFAULT_OUTCOMES
 
@@ -66,6 +67,39 @@ class ExperimentConfig:
     figures: bool = p(True, "-", "-", "Draw the figures (PNG) into `figures/`.")
     outcomes: list[str] = p(DEFAULT_OUTCOMES, "-", "-", "End-of-run outcomes (keys of "
                             "`Result.summary`) in summary.md and the distribution figures.")
+    # --- the researcher's workbench (helsesim.analysis; experiments/<analysis>/README.md) ---
+    analysis: str = p("none", "-", "-", "An analysis around the runs: `sensitivity` (Morris, "
+                      "then Sobol), `calibrate` (ABC-SMC to `targets`), `robustness` (every "
+                      "design over plausible worlds); `none` runs the arms as they are.",
+                      choices=("none", "sensitivity", "calibrate", "robustness"))
+    parameters: list[str] = p([], "-", "-", "Parameters an analysis varies (dotted paths or "
+                              "leaf names, each with a plausible range); empty: every "
+                              "uncertainty with a range.")
+    n_trajectories: int = p(10, "trajectories", "-", "Morris: trajectories (points = "
+                            "trajectories x (parameters + 1)).", lo=2, hi=10_000)
+    morris_levels: int = p(4, "levels", "-", "Morris: grid levels.", lo=2, hi=100)
+    top_k: int = p(10, "parameters", "-", "Sobol: the parameters with the largest Morris mu* "
+                   "(over the experiment's outcomes) analysed by Sobol; 0 skips Sobol.",
+                   lo=0, hi=1000)
+    n_base: int = p(64, "samples", "-", "Sobol: base sample N (points = N x (k + 2); a power "
+                    "of 2).", lo=2, hi=1_000_000)
+    population_size: int = p(100, "particles", "-", "ABC-SMC: particles per generation.",
+                             lo=2, hi=1_000_000)
+    max_generations: int = p(6, "generations", "-", "ABC-SMC: most generations (a resumed "
+                             "job runs only the missing ones).", lo=1, hi=1000)
+    n_predictive: int = p(30, "particles", "-", "Calibration: posterior particles run again "
+                          "(with new seeds) for the posterior predictive check.", lo=0,
+                          hi=100_000)
+    n_worlds: int = p(64, "worlds", "-", "Robustness: plausible worlds (parameter sets).",
+                      lo=2, hi=1_000_000)
+    worlds: str = p("lhs", "-", "-", "Robustness: worlds from a Latin hypercube over the "
+                    "plausible ranges (`lhs`) or drawn from a calibration's posterior "
+                    "(`posterior`, see `posterior`).", choices=("lhs", "posterior"))
+    posterior: str | None = p(None, "-", "-", "Robustness with `worlds=posterior`: the "
+                              "posterior.parquet of a calibration job.", allow_none=True)
+    questions: list[Question] = p([Question()], "-", "-", "Robustness: scenario-discovery "
+                                  "questions (PRIM): in which worlds does `design` beat "
+                                  "`rival` on `outcome`?")
 
 
 @dataclass
@@ -73,6 +107,10 @@ class HelsesimConfig(SimConfig):
     """A Hydra job: one simulation configuration (inherited) plus the experiment around it."""
 
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    #: Targets of a calibration (``targets=seeds`` or ``targets=synthetic``; empty otherwise).
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
+    #: Parameters a calibration fits (``calibration=default``; empty otherwise).
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
 def register_configs() -> None:

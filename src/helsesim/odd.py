@@ -76,12 +76,28 @@ def _group_of(path: str) -> tuple[str, str | None]:
     return parts[0], None
 
 
+def format_range(row: dict) -> tuple[str, str, str]:
+    """The plausible range's cells: low, high, and the prior with the kind of parameter
+    (``uniform``; ``int, lever``; ``—, setting`` without a range)."""
+    if row.get("low") is None:
+        low = high = "—"
+    else:
+        low, high = (format_default(row[k]).replace("`", "") for k in ("low", "high"))
+    kind = row.get("kind", "uncertainty")
+    prior = row.get("prior") or "—"
+    return low, high, prior if kind == "uncertainty" else f"{prior}, {kind}"
+
+
 def _table(rows: list[dict]) -> list[str]:
-    out = ["| parameter | default | unit | meaning | source |",
-           "|---|---|---|---|---|"]
+    out = ["| parameter | default | unit | low | high | prior | meaning | source |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| `{r['path']}` | {escape(format_default(r['default']))} | "
-                   f"{escape(r['unit'])} | {escape(r['doc'])} | {escape(r['source'])} |")
+        low, high, prior = format_range(r)
+        source = r["source"] + (f"; range: {r['range_source']}" if r.get("range_source")
+                                else "")
+        out.append(f"| `{r['name']}` | {escape(format_default(r['default']))} | "
+                   f"{escape(r['unit'])} | {low} | {high} | {escape(prior)} | "
+                   f"{escape(r['doc'])} | {escape(source)} |")
     return out
 
 
@@ -91,11 +107,13 @@ def parameter_table_markdown() -> str:
     One ``###`` sub-heading per top-level group (``scenario``, ``allocation``, ``levers``,
     ``params``, and ``run`` for top-level leaves such as ``years``), and one ``####``
     sub-heading per behaviour group inside ``params`` (``params.labour``, ...). Columns:
-    parameter (dotted path), default, unit, meaning, source.
+    parameter (dotted path), default, unit, plausible low and high, prior (and whether the
+    parameter is a lever or a setting rather than an uncertainty), meaning, source (of the
+    default, then of the range).
     """
     groups: dict[str, dict[str | None, list[dict]]] = {}
     for row in parameter_table():
-        top, sub = _group_of(row["path"])
+        top, sub = _group_of(row["name"])
         groups.setdefault(top, {}).setdefault(sub, []).append(row)
     lines: list[str] = []
     for top, subs in groups.items():

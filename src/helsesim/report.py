@@ -205,6 +205,12 @@ def _label(key: str) -> str:
     return f"{i.label} [{i.display_unit}]" if i.display_unit else i.label
 
 
+#: What the intervals of summary.md are, and where the parameters' uncertainty is analysed.
+SEED_NOISE_NOTE = ("These intervals are seed noise only: every parameter is fixed at its value. "
+                   "How far the ranking survives what is not known about the parameters: "
+                   "`helsesim experiment=robustness` (every design over plausible worlds).")
+
+
 def render_summary(tables: dict[str, pd.DataFrame], info: dict, manifest: dict,
                    figures: list[str]) -> str:
     """summary.md: medians and 90 % intervals per arm, paired differences, per community."""
@@ -233,7 +239,7 @@ def render_summary(tables: dict[str, pd.DataFrame], info: dict, manifest: dict,
                  "configuration: `manifest.json`.")
     lines += ["", "## Outcomes by arm", "",
               "Median and 90 % interval [5th, 95th percentile] over seeds, at the end of the run.",
-              ""]
+              "", SEED_NOISE_NOTE, ""]
     rows = []
     for o in info["outcomes"]:
         s = summ[summ["outcome"] == o].set_index("arm")
