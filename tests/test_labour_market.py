@@ -19,15 +19,22 @@ SEEDS = range(1, 21)
 
 
 class EffectsModel(HealthSystem):
-    """Projects' effects on the labour market set every year by ``effects(model)``, through the
-    door the project portfolio uses, just before the labour market."""
+    """Synthetic effects on the labour market added every year by ``effects(model)`` to what the
+    funded projects do, through the door the project portfolio uses, just before the labour
+    market (the runs of a pair differ only by the synthetic effect)."""
 
     effects: Callable[[HealthSystem], dict] | None = None
 
     def labour_market(self) -> None:
+        self.portfolio.labour_effects(self.year)
         if self.effects is not None:
-            self.workforce.set_project_effects(**self.effects(self))
-        super().labour_market()
+            w, extra = self.workforce, self.effects(self)
+            keep = extra["retention"] > 0  # combined as shares of the hazard, exact where 0
+            w.set_project_effects(
+                np.where(keep, 1 - (1 - w.retention) * (1 - extra["retention"]), w.retention),
+                w.attraction + extra["attraction"], w.placements + extra["placements"],
+                [*w.pools, *extra["pools"]])
+        self.workforce.labour_market()
 
 
 def run(seed: int, effects: Callable | None = None, scenario: str = "nordland",
