@@ -1,6 +1,7 @@
-"""Sweeps at scale: a killed sweep resumes to the same tables, a failed run is recorded and
-counted in the exit status, a sweep through a local Ray cluster and through the joblib launcher
-equals a serial run, and the parts of a job are assembled into one table per kind, streamed."""
+"""Sweeps at scale (kills, interruptions and damage: test_interruptions.py): a failed run is
+recorded and counted in the exit status, a sweep through a local Ray cluster and through the
+joblib launcher equals a serial run, and the parts of a job are assembled into one table per
+kind, streamed."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BIN, CLI_ENV, run_cli, script
+from conftest import BIN, CLI_ENV, assert_same_tables, read, run_cli
 from faults import KillWorkerOnce
 
 from helsesim import results
@@ -30,56 +31,6 @@ from helsesim.experiment import (
 
 #: A small sweep as the CLI runs it (5 designs x n seeds).
 SMALL = ["years=2", "experiment.progress=false", "experiment.figures=false"]
-
-
-def read(job: Path, table: str) -> pd.DataFrame:
-    return pd.read_parquet(job / f"{table}.parquet")
-
-
-def assert_same_tables(a: Path | dict, b: Path | dict) -> None:
-    """Every per-run table equal, bit for bit, after sorting by run_id."""
-    for t in results.TABLES:
-        x = read(a, t) if isinstance(a, Path) else a[t]
-        y = read(b, t) if isinstance(b, Path) else b[t]
-        key = ["run_id"] + [c for c in ("year", "municipality_id", "community", "project_id")
-                            if c in x.columns]
-        x = x.sort_values(key, kind="stable").reset_index(drop=True)
-        y = y.sort_values(key, kind="stable").reset_index(drop=True)
-        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=t)
-
-
-def committed(job: Path) -> int:
-    parts = job / results.PARTS
-    return sum(1 for d in parts.iterdir() if not d.name.startswith(".")) if parts.exists() else 0
-
-
-def test_a_killed_sweep_resumes_to_the_same_tables(tmp_path, compose):
-    """SIGKILL the CLI and its workers part-way; the same command finishes only the missing
-    runs; the tables equal an uninterrupted run's, with every run once."""
-    args = [*SMALL, "experiment.n_seeds=20", "experiment.n_jobs=2", "experiment.chunk_size=1"]
-    job = tmp_path / "job"
-    cmd = [*script("helsesim"), *args, f"hydra.run.dir={job}"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=CLI_ENV, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while committed(job) < 5:
-        assert proc.poll() is None, "the sweep ended before it could be killed"
-        assert time.monotonic() < deadline, "no runs were saved in 120 s"
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes
-    proc.wait()
-    n_before = committed(job)
-    assert 0 < n_before < 100 and not (job / "runs.parquet").exists()
-
-    res = run_cli(args + [f"hydra.run.dir={job}"], cwd=tmp_path)
-    assert f"resuming: {n_before} runs already done" in res.stdout + res.stderr
-    assert not (job / results.PARTS).exists()  # assembled, then removed
-    runs = read(job, "runs")
-    assert runs["run_id"].tolist() == list(range(100))  # none missing, none twice
-    assert (runs["status"] == "ok").all()
-
-    ref = run_experiment(compose([*args, "experiment.n_jobs=1"]), tmp_path / "ref")
-    assert_same_tables(job, ref.out_dir)
 
 
 def test_failed_runs_are_counted_in_the_exit_status(tmp_path):

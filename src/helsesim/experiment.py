@@ -607,6 +607,8 @@ def _ray(address: str | None, workers: int):
 
     if ray.is_initialized():
         return ray
+    if address is not None:
+        _check_reachable(address)
     try:
         if address is None:
             # short: Ray's socket paths inside it must stay under 108 bytes
@@ -627,6 +629,23 @@ def _ray(address: str | None, workers: int):
                            f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}"
                            f"{hint}") from None
     return ray
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Refuse at once a ``host:port`` that nothing listens on (Ray's driver would retry for
+    many minutes); ``auto`` and ``ray://`` addresses are left to Ray."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as e:
+        raise ClusterError(f"could not reach the Ray cluster at {address} ({e.strerror or e}); "
+                           "is its head started (ray start --head) and bound to that "
+                           "address?") from None
 
 
 @atexit.register
@@ -829,6 +848,7 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
     n_failed, n_runs = int(manifest.get("n_failed", 0)), len(plan.runs)
     if n_failed < n_runs and results.check_files(out, files, list(SUMMARY_FILES)) is not None:
         _write_summaries(plan, out, manifest)
+        results.write_manifest(out, manifest)  # each step recorded as it is done
         steps.append("summaries")
     drawn = manifest.get("figures") or []
     want_report = report and n_failed < n_runs and (
@@ -845,6 +865,7 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
         manifest["figures_drawn"] = bool(exp.figures)
         files.update(results.record_files(out, rel))
         timings["report"] = round(time.perf_counter() - t1, 3)
+        results.write_manifest(out, manifest)
         steps.append("report")
     if steps or manifest.get("status") != "complete" or parts_dir.exists():
         timings["total"] = round(time.perf_counter() - t0, 3)
@@ -861,9 +882,9 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
         log.info("%s: the runs were complete; wrote the missing %s to %s", plan.name,
                  " and ".join(steps), out)
     else:
+        report_files = ", figures and summary.md" if exp.figures else " and summary.md"
         log.info("%s: wrote tables%s to %s in %.1f s", plan.name,
-                 ", figures and summary.md" if "report" in steps else "", out,
-                 time.perf_counter() - t0)
+                 report_files if "report" in steps else "", out, time.perf_counter() - t0)
     return ExperimentResult(results.JobTables(out), plan, manifest, out)
 
 
