@@ -23,11 +23,20 @@ from helsesim.preflight import ResultsConflict
 QUIET = [*TINY, "experiment.figures=false"]
 
 
+@pytest.fixture(scope="module")
+def finished_once(tmp_path_factory) -> Path:
+    from helsesim.experiment import compose_config
+
+    job = tmp_path_factory.mktemp("finished") / "job"
+    run_experiment(compose_config(QUIET), job)
+    return job
+
+
 @pytest.fixture
-def written(compose, tmp_path) -> Path:
-    """A job folder holding finished results."""
+def written(finished_once, tmp_path) -> Path:
+    """A job folder holding finished results (a copy of one run once per module)."""
     job = tmp_path / "job"
-    run_experiment(compose(QUIET), job)
+    shutil.copytree(finished_once, job)
     return job
 
 

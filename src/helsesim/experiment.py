@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -603,6 +604,9 @@ def _ray(address: str | None, workers: int):
     if address is None:  # a local instance: this machine only, no usage report
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # Ray (2.5x) turns on token authentication and, without a token, writes a new one to
+        # ~/.ray/auth_token: give the instance a token of its own, kept in this process
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     import ray
 
     if ray.is_initialized():
@@ -616,9 +620,10 @@ def _ray(address: str | None, workers: int):
                                     else None)
             _RAY_LOCAL["temp_dir"] = temp
             ray.init(address="local", num_cpus=workers, include_dashboard=False,
-                     log_to_driver=False, _node_ip_address="127.0.0.1", _temp_dir=temp)
+                     log_to_driver=False, logging_level=logging.ERROR,
+                     _node_ip_address="127.0.0.1", _temp_dir=temp)
         else:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except Exception as e:  # noqa: BLE001 - Ray raises many kinds; each is one line here
         stop_local_ray()
         where = "start a local Ray instance" if address is None else \
