@@ -938,6 +938,8 @@ def _write_summaries(plan: Plan, out: Path, manifest: dict) -> None:
     differences = results.paired_differences(runs, plan.outcomes, plan.arms, plan.baseline)
     results.write_tables(out, {"summary": summary, "differences": differences})
     manifest.setdefault("files", {}).update(results.record_files(out, list(SUMMARY_FILES)))
+    del runs, failed
+    results.release_memory()
 
 
 # --- multiruns ----------------------------------------------------------------------------------
@@ -1001,7 +1003,10 @@ def sweep_failures(sweep_dir: Path) -> tuple[list[str], int, int]:
     """Jobs of a multirun folder that did not finish, and failed and total runs of the rest."""
     unfinished, n_failed, n_runs = [], 0, 0
     for d in sorted(p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()):
-        m = results.read_manifest(d)
+        try:
+            m = results.read_manifest(d)
+        except results.ManifestError:
+            m = {}
         if m.get("status") != "complete":
             unfinished.append(d.name)
             continue
