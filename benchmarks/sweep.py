@@ -3,6 +3,7 @@
     python benchmarks/sweep.py          # about 2 minutes on 2 cores
     python benchmarks/sweep.py --big    # the issue's sizes: 1,000 vs 10,000 runs for memory,
                                         # more runs and seeds everywhere (~4 min on 2 cores)
+    python benchmarks/sweep.py --big --memory   # only the memory rows
 
 What it measures, each against the issue's target. Timed sweeps run in 3 interleaved rounds
 and the fastest round counts (the slowest is printed beside it): on a shared virtual machine the
@@ -19,11 +20,12 @@ same work can take 1.5x as long a minute later, which measures the machine, not 
 * the time of a 10-year run of ``synthetic`` with 20 to 2,000 municipalities, and the exponent
   b of time ~ n^b fitted by least squares on log-log;
 * the peak resident memory of a sweep of N and of 10 N runs (Nordland, 2 years) written to a job
-  folder, each in a fresh process: the main process and its largest worker, each its own peak
-  since it started (``VmHWM``; ``ru_maxrss`` would count the memory of the process it was
-  forked from).
+  folder with its figures and summary.md, each in a fresh process: the main process (overall,
+  and per step: plan, runs, assembly, summaries, report, each step's ``VmHWM`` after a reset
+  when it starts) and its largest worker, each its own peak since it started (``VmHWM``;
+  ``ru_maxrss`` would count the memory of the process it was forked from).
 
-Usage: python benchmarks/sweep.py [--big] [--cores N]
+Usage: python benchmarks/sweep.py [--big] [--memory] [--cores N]
 """
 
 from __future__ import annotations
@@ -191,37 +193,76 @@ def scaling(repeats: int) -> tuple[dict[int, float], float]:
 
 
 MEMORY_CHILD = """
-import json, sys, tempfile, time
+import functools, json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {here!r})
 from sweep import sweep_config
+from helsesim import experiment, report, results
 from helsesim.experiment import _POOL, run_experiment, shutdown_pools
-cfg = sweep_config({n_seeds}, 2, {n_jobs})
+
+def status(key, pid="self"):  # VmHWM: the process's own peak since exec (or the last reset)
+    for line in open(f"/proc/{{pid}}/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+peaks, overall = {{}}, [0.0]
+def phase(name, owner, attr):  # the peak of each step: VmHWM reset when it starts
+    real = getattr(owner, attr)
+    @functools.wraps(real)
+    def wrapped(*args, **kwargs):
+        overall[0] = max(overall[0], status("VmHWM:"))
+        open("/proc/self/clear_refs", "w").write("5")
+        try:
+            return real(*args, **kwargs)
+        finally:
+            peaks[name] = status("VmHWM:")
+            overall[0] = max(overall[0], peaks[name])
+    setattr(owner, attr, wrapped)
+
+for name, owner, attr in (("plan", experiment, "plan_experiment"),
+                          ("runs", experiment, "execute"),
+                          ("assembly", results, "assemble_parts"),
+                          ("summaries", experiment, "_write_summaries"),
+                          ("report", report, "make_report")):
+    phase(name, owner, attr)
+cfg = sweep_config({n_seeds}, 2, {n_jobs}, ("experiment.figures=true",))
 with tempfile.TemporaryDirectory() as tmp:
     t = time.perf_counter()
     res = run_experiment(cfg, Path(tmp) / "job")
     seconds = time.perf_counter() - t
     n = res.counts[1]  # from the manifest: reading the runs table would add to the peak
-
-def peak_mb(pid):  # VmHWM: the process's own peak since exec (ru_maxrss keeps the parent's)
-    for line in open(f"/proc/{{pid}}/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
 workers = [p for pool in _POOL.values() for p in pool._processes]
-worker_mb = max((peak_mb(p) for p in workers), default=float("nan"))
-print(json.dumps(dict(runs=n, seconds=seconds, main_mb=peak_mb("self"), worker_mb=worker_mb)))
+worker_mb = max((status("VmHWM:", p) for p in workers), default=float("nan"))
+main_mb = max(overall[0], status("VmHWM:"))
+print(json.dumps(dict(runs=n, seconds=seconds, main_mb=main_mb, worker_mb=worker_mb,
+                      peaks=peaks)))
 shutdown_pools()
 """
 
 
 def peak_memory(n_runs: int, n_jobs: int) -> dict:
-    """Peak RSS of a sweep of ``n_runs`` runs, run in a fresh Python."""
+    """Peak RSS of a sweep of ``n_runs`` runs written with its figures, run in a fresh Python:
+    the main process's overall and per step, and the largest worker's."""
     code = MEMORY_CHILD.format(here=str(HERE), n_seeds=n_runs // len(DESIGNS), n_jobs=n_jobs)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "MPLBACKEND": "Agg"})
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def memory_rows(sizes: tuple[int, int], cores: int, row) -> None:
+    """The memory rows of the table: each sweep's peaks, where the main process peaks, and
+    how the main process's peak grows from the small to the large sweep."""
+    small, large = (peak_memory(n, cores) for n in sizes)
+    for m in (small, large):
+        where = max(m["peaks"], key=m["peaks"].get)
+        steps = ", ".join(f"{k} {v:.0f}" for k, v in m["peaks"].items())
+        row(f"peak memory, sweep of {m['runs']:,} runs with figures (nordland, 2 y, "
+            f"{m['seconds']:.0f} s)", f"main {m['main_mb']:.0f} MB (at the {where}; by step: "
+            f"{steps}), largest worker {m['worker_mb']:.0f} MB")
+    growth = large["main_mb"] / small["main_mb"]
+    row(f"main-process memory, {large['runs']:,} / {small['runs']:,} runs", f"{growth:.2f}x",
+        "flat (<= 1.2x)", growth <= 1.2)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -229,6 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--big", action="store_true", help="the issue's sizes (~4 min, 2 cores)")
     ap.add_argument("--cores", type=int, default=len(os.sched_getaffinity(0)),
                     help="worker processes for the parallel measurements (default: all)")
+    ap.add_argument("--memory", action="store_true",
+                    help="only the memory rows (a few minutes with --big)")
     args = ap.parse_args(argv)
     cores = args.cores
     big = args.big
@@ -244,6 +287,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"helsesim sweep benchmark ({'big' if big else 'quick'}; {cores} cores)",
           file=sys.stderr)
+    if args.memory:
+        memory_rows(mem_runs, cores, row)
+        print_table(rows)
+        return
     single = single_runs(15 if big else 7)
     for name, r in single.items():
         row(f"one 10-year run, {name} (median over seeds of the best of 3; all runs)",
@@ -295,14 +342,12 @@ def main(argv: list[str] | None = None) -> None:
     row("fitted exponent b (time ~ n^b), 20-2,000 municipalities", f"{slope:.2f}", "<= 1",
         slope <= 1.0)
 
-    small, large = (peak_memory(n, cores) for n in mem_runs)
-    for m in (small, large):
-        row(f"peak memory, sweep of {m['runs']:,} runs (nordland, 2 y, {m['seconds']:.0f} s)",
-            f"main {m['main_mb']:.0f} MB, largest worker {m['worker_mb']:.0f} MB")
-    growth = large["main_mb"] / small["main_mb"]
-    row(f"main-process memory, {large['runs']:,} / {small['runs']:,} runs", f"{growth:.2f}x",
-        "flat (streamed)", growth < 1.5)
+    memory_rows(mem_runs, cores, row)
 
+    print_table(rows)
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
     widths = [max(len(r[i]) for r in [("measure", "value", "target", "met"), *rows])
               for i in range(4)]
     line = "| " + " | ".join(f"{{:<{w}}}" for w in widths) + " |"

@@ -1,7 +1,7 @@
 """Run the ``helsesim`` console script with faults injected (tests only):
 
     python tests/cli_driver.py '{"fail_runs": [1, 6]}' <helsesim arguments>
-    python tests/cli_driver.py '{"kill_main_at": ["figure", 2]}' <helsesim arguments>
+    python tests/cli_driver.py '{"strike": ["figure", 2, "kill"]}' <helsesim arguments>
 
 The faults (tests/faults.py) are patched into this process, then ``helsesim.cli.main()`` runs
 as the console script would: nothing in helsesim reads a test hook from the environment.
@@ -26,8 +26,8 @@ def main() -> None:
     if spec.get("fail_runs"):
         cli.run_experiment = functools.partial(
             experiment.run_experiment, before_run=faults.FailRuns(frozenset(spec["fail_runs"])))
-    if spec.get("kill_main_at"):
-        faults.kill_main_at(*spec["kill_main_at"])
+    if spec.get("strike"):
+        faults.strike_at(*spec["strike"])
     cli.main()
 
 

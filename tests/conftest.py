@@ -49,3 +49,33 @@ def compose():
     from helsesim.experiment import compose_config
 
     return compose_config
+
+
+def read(job: Path, table: str):
+    import pandas as pd
+
+    return pd.read_parquet(job / f"{table}.parquet")
+
+
+def assert_same_tables(a: Path | dict, b: Path | dict) -> None:
+    """Every per-run table equal, bit for bit, after sorting by run_id."""
+    import pandas as pd
+
+    from helsesim import results
+
+    for t in results.TABLES:
+        x = read(a, t) if isinstance(a, Path) else a[t]
+        y = read(b, t) if isinstance(b, Path) else b[t]
+        key = ["run_id"] + [c for c in ("year", "municipality_id", "community", "project_id")
+                            if c in x.columns]
+        x = x.sort_values(key, kind="stable").reset_index(drop=True)
+        y = y.sort_values(key, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=t)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under a folder with the hash of its bytes."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

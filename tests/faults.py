@@ -53,35 +53,42 @@ class InterruptAt:
             raise KeyboardInterrupt
 
 
-#: The steps of the main process a test can kill it at, and the function (module, name) whose
-#: call number ``count`` kills it.
-KILL_POINTS = {
-    "figure": ("matplotlib.figure", "Figure.savefig"),  # while the figures are drawn
-    "table": ("helsesim.results", "stream_table"),  # while the five tables are assembled
-    "summaries": ("helsesim.results", "write_tables"),  # before the summaries are written
-    "summary.md": ("helsesim.results", "write_text"),  # before summary.md, manifest
+#: The steps a test can strike at, and the function (module, name) whose call number ``count``
+#: (counted in each process) strikes.
+STEPS = {
+    "part": ("pyarrow.feather", "write_feather"),  # a worker saves a part
+    "table": ("helsesim.results", "stream_table"),  # the five tables are assembled
+    "summaries": ("helsesim.results", "write_tables"),  # the summaries are written
+    "figure": ("matplotlib.figure", "Figure.savefig"),  # the figures are drawn
+    "summary.md": ("helsesim.report", "render_summary"),  # summary.md, after the figures
+    "parts removal": ("shutil", "rmtree"),  # the job is complete; parts/ is removed
 }
 
 
-def kill_main_at(point: str, count: int) -> None:
-    """Patch the main process so that it SIGKILLs itself (as the out-of-memory killer would)
-    on call number ``count`` of the step ``point`` (:data:`KILL_POINTS`)."""
+def strike_at(step: str, count: int, how: str = "kill") -> None:
+    """Patch this process (and the workers it forks) so that call number ``count`` of
+    ``step`` (:data:`STEPS`) fails: ``kill`` SIGKILLs the main process (as the out-of-memory
+    killer would); ``disk full`` raises ENOSPC, as a full disk does, in any process."""
+    import errno
     import importlib
 
-    module_name, attr = KILL_POINTS[point]
+    module_name, attr = STEPS[step]
     owner = importlib.import_module(module_name)
     *path, name = attr.split(".")
     for part in path:
         owner = getattr(owner, part)
     real = getattr(owner, name)
-    calls = [0]
+    calls = {"n": 0}
     main = os.getpid()
 
     def patched(*args, **kwargs):
-        if os.getpid() == main:
-            calls[0] += 1
-            if calls[0] == count:
+        if how == "kill" and os.getpid() != main:
+            return real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == count:
+            if how == "kill":
                 os.kill(main, signal.SIGKILL)
+            raise OSError(errno.ENOSPC, "No space left on device", f"<{step}>")
         return real(*args, **kwargs)
 
     setattr(owner, name, patched)

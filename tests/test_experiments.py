@@ -227,3 +227,23 @@ def test_cli_reports_an_invalid_value_in_one_line(tmp_path):
     assert res.returncode == 2
     assert "levers.compensation: got 3.0" in res.stdout + res.stderr
     assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_project_ties_count_pairs_in_batches():
+    """Lead-partner pairs and trust-lead pairs (when the trust is a party and not the lead),
+    as joint projects per run; counting in batches gives the same as counting at once."""
+    projects = pd.DataFrame({
+        "arm": ["a", "a", "a", "a", "b"],
+        "lead_id": ["M1", "HF:c", "M2", "M3", "M1"],
+        "partners": ["M2;M3", "M2", None, "", "M2"],
+        "trust_party": [True, True, False, True, False],
+        "community": ["c"] * 5,
+    })
+    n_runs = pd.Series({"a": 2, "b": 1})
+    ties = report.project_ties(projects, n_runs).sort_values(["arm", "a", "b"])
+    got = {(r.arm, r.a, r.b): r.weight for r in ties.itertuples()}
+    assert got == {("a", "HF:c", "M1"): 0.5, ("a", "HF:c", "M2"): 0.5, ("a", "HF:c", "M3"): 0.5,
+                   ("a", "M1", "M2"): 0.5, ("a", "M1", "M3"): 0.5, ("b", "M1", "M2"): 1.0}
+    batched = report.project_ties(iter([projects.iloc[:2], projects.iloc[2:]]), n_runs)
+    pd.testing.assert_frame_equal(batched.sort_values(["arm", "a", "b"]).reset_index(drop=True),
+                                  ties.reset_index(drop=True))

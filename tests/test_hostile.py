@@ -4,7 +4,6 @@ before any run starts, and leaves the results already written untouched."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import types
@@ -12,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from conftest import TINY, run_cli
+from conftest import TINY, run_cli, snapshot
 from hydra.errors import ConfigCompositionException
 
 from helsesim import data, preflight
@@ -24,17 +23,20 @@ from helsesim.preflight import ResultsConflict
 QUIET = [*TINY, "experiment.figures=false"]
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under a folder with the hash of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+@pytest.fixture(scope="module")
+def finished_once(tmp_path_factory) -> Path:
+    from helsesim.experiment import compose_config
+
+    job = tmp_path_factory.mktemp("finished") / "job"
+    run_experiment(compose_config(QUIET), job)
+    return job
 
 
 @pytest.fixture
-def written(compose, tmp_path) -> Path:
-    """A job folder holding finished results."""
+def written(finished_once, tmp_path) -> Path:
+    """A job folder holding finished results (a copy of one run once per module)."""
     job = tmp_path / "job"
-    run_experiment(compose(QUIET), job)
+    shutil.copytree(finished_once, job)
     return job
 
 
@@ -104,19 +106,79 @@ def test_an_unknown_name_fails_when_the_configuration_is_composed(compose, overr
     assert needle in str(e.value) + str(e.value.__cause__)
 
 
-def test_the_cli_refuses_a_nan_budget_in_one_line_and_keeps_the_results(written, tmp_path):
+EVIL_YAML = """name: evil
+payload: !!python/object/apply:os.system ["touch {marker}"]
+"""
+
+# (command-line arguments, words the one line must contain); {conf} is a folder with an
+# experiment file holding a !!python/object tag, {marker} the file it would create if run
+CLI_REFUSALS = {
+    "NaN budget": (["scenario.budget=nan"], ["invalid configuration: scenario.budget: got NaN"]),
+    "misspelt key": (["levers.compensaton=0.9"],
+                     ["unknown parameter 'levers.compensaton'", "compensation"]),
+    "key added with +": (["+levers.compensaton=0.9"],
+                         ["levers.compensaton: not a parameter", "compensation"]),
+    "wrong type": (["scenario.budget=lots"], ["scenario.budget", "'lots'", "a number"]),
+    "unknown option": (["scenario=atlantis"], ["scenario/atlantis", "available: nordland"]),
+    "broken override": (["levers.compensation=[1,"], ["[1,"]),
+    "a YAML file with a python tag": (["--config-dir={conf}", "experiment=evil"],
+                                      ["python/object", "evil.yaml", "plain YAML only"]),
+    "a name outside results/": (["experiment.name=../../x"], ["experiment.name", "../../x"]),
+    "an unknown outcome": (["experiment.outcomes=[no_such_outcome]"], ["no_such_outcome"]),
+    "an unreachable Ray cluster": (["experiment.backend=ray",
+                                    "experiment.ray_address=127.0.0.1:9"],
+                                   ["Ray cluster", "127.0.0.1:9"]),
+    "a multirun with a misspelt key": (["-m", "levers.compensaton=0,1"],
+                                       ["job 0", "unknown parameter 'levers.compensaton'"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CLI_REFUSALS))
+def test_the_cli_refuses_in_one_line_with_status_2_and_touches_nothing(written, tmp_path,
+                                                                        case):
+    """Hydra's composition errors included; the refused command writes nothing at all, not
+    even Hydra's own .hydra/ folder and log: it is checked before Hydra starts."""
+    conf = tmp_path / "conf"
+    marker = tmp_path / "executed"
+    (conf / "experiment").mkdir(parents=True)
+    (conf / "experiment" / "evil.yaml").write_text(EVIL_YAML.format(marker=marker))
+    args, words = CLI_REFUSALS[case]
+    args = [a.format(conf=conf) for a in args]
     before = snapshot(written)
-    res = run_cli([*QUIET, "scenario.budget=nan", f"hydra.run.dir={written}"], cwd=tmp_path,
-                  status=2)
-    out = res.stdout + res.stderr
-    assert "invalid configuration: scenario.budget: got NaN" in out
-    assert "Traceback" not in out
-    hydras = (".hydra", "helsesim.log")  # Hydra's own record of every start
+    where = (f"hydra.sweep.dir={tmp_path / 'sweep'}" if "-m" in args
+             else f"hydra.run.dir={written}")
+    res = run_cli([*args, *QUIET, where], cwd=tmp_path, status=2)
+    lines = [ln for ln in (res.stdout + res.stderr).splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert all(w in lines[0] for w in words), lines[0]
+    assert lines[0].startswith("helsesim: ")
+    assert snapshot(written) == before  # .hydra/ and helsesim.log included
+    assert not (tmp_path / "sweep").exists() and not marker.exists()
 
-    def results_only(snap):
-        return {k: v for k, v in snap.items() if not k.startswith(hydras)}
 
-    assert results_only(snapshot(written)) == results_only(before)
+def test_a_read_only_job_folder_is_named_before_any_run(compose, tmp_path, monkeypatch):
+    """A folder on a read-only file system: one line naming it (tested by making the lock
+    file's creation fail as a read-only mount makes it fail: the suite may run as root)."""
+    import errno
+    import os
+
+    from helsesim.preflight import OutputUnwritable, check_writable
+
+    job = tmp_path / "job"
+    real_open = os.open
+
+    def read_only(path, *args, **kwargs):
+        if str(path).startswith(str(job)):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(OutputUnwritable, match=r"job: read-only file system writing .*lock"):
+        run_experiment(compose(QUIET), job)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    monkeypatch.setattr(preflight, "_read_only", lambda path: True)
+    with pytest.raises(OutputUnwritable, match="read-only file system"):
+        check_writable(job)
 
 
 # --- results folders -----------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Sweeps at scale: a killed sweep resumes to the same tables, a failed run is recorded and
-counted in the exit status, a sweep through a local Ray cluster and through the joblib launcher
-equals a serial run, and the parts of a job are assembled into one table per kind, streamed."""
+"""Sweeps at scale (kills, interruptions and damage: test_interruptions.py): a failed run is
+recorded and counted in the exit status, a sweep through a local Ray cluster and through the
+joblib launcher equals a serial run, and the parts of a job are assembled into one table per
+kind, streamed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BIN, CLI_ENV, run_cli, script
+from conftest import BIN, CLI_ENV, assert_same_tables, read, run_cli
 from faults import KillWorkerOnce
 
 from helsesim import results
@@ -30,56 +31,6 @@ from helsesim.experiment import (
 
 #: A small sweep as the CLI runs it (5 designs x n seeds).
 SMALL = ["years=2", "experiment.progress=false", "experiment.figures=false"]
-
-
-def read(job: Path, table: str) -> pd.DataFrame:
-    return pd.read_parquet(job / f"{table}.parquet")
-
-
-def assert_same_tables(a: Path | dict, b: Path | dict) -> None:
-    """Every per-run table equal, bit for bit, after sorting by run_id."""
-    for t in results.TABLES:
-        x = read(a, t) if isinstance(a, Path) else a[t]
-        y = read(b, t) if isinstance(b, Path) else b[t]
-        key = ["run_id"] + [c for c in ("year", "municipality_id", "community", "project_id")
-                            if c in x.columns]
-        x = x.sort_values(key, kind="stable").reset_index(drop=True)
-        y = y.sort_values(key, kind="stable").reset_index(drop=True)
-        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=t)
-
-
-def committed(job: Path) -> int:
-    parts = job / results.PARTS
-    return sum(1 for d in parts.iterdir() if not d.name.startswith(".")) if parts.exists() else 0
-
-
-def test_a_killed_sweep_resumes_to_the_same_tables(tmp_path, compose):
-    """SIGKILL the CLI and its workers part-way; the same command finishes only the missing
-    runs; the tables equal an uninterrupted run's, with every run once."""
-    args = [*SMALL, "experiment.n_seeds=20", "experiment.n_jobs=2", "experiment.chunk_size=1"]
-    job = tmp_path / "job"
-    cmd = [*script("helsesim"), *args, f"hydra.run.dir={job}"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=CLI_ENV, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while committed(job) < 5:
-        assert proc.poll() is None, "the sweep ended before it could be killed"
-        assert time.monotonic() < deadline, "no runs were saved in 120 s"
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes
-    proc.wait()
-    n_before = committed(job)
-    assert 0 < n_before < 100 and not (job / "runs.parquet").exists()
-
-    res = run_cli(args + [f"hydra.run.dir={job}"], cwd=tmp_path)
-    assert f"resuming: {n_before} runs already done" in res.stdout + res.stderr
-    assert not (job / results.PARTS).exists()  # assembled, then removed
-    runs = read(job, "runs")
-    assert runs["run_id"].tolist() == list(range(100))  # none missing, none twice
-    assert (runs["status"] == "ok").all()
-
-    ref = run_experiment(compose([*args, "experiment.n_jobs=1"]), tmp_path / "ref")
-    assert_same_tables(job, ref.out_dir)
 
 
 def test_failed_runs_are_counted_in_the_exit_status(tmp_path):
@@ -106,6 +57,14 @@ def test_a_failed_run_in_a_multirun_fails_the_sweep_after_every_job(tmp_path):
     assert len(read(sweep, "runs")) == 4  # both jobs ran and were gathered
 
 
+def wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text(errors="replace"):
+        assert proc.poll() is None, f"ended: {path.read_text(errors='replace')[-2000:]}"
+        assert time.monotonic() < deadline, f"no {text!r} in {timeout} s"
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,57 +82,127 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 90) -> Non
     raise AssertionError(f"the Ray head did not listen on 127.0.0.1:{port} in {timeout} s")
 
 
-def stop_group(proc: subprocess.Popen, timeout: float = 5) -> None:
-    """Stop a process started in its own session, and everything it started."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
+def stop_groups(procs: list[subprocess.Popen], timeout: float = 5) -> None:
+    """Stop processes started in sessions of their own, and everything they started: SIGTERM
+    to every group at once, SIGKILL to what is left after ``timeout``."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
-def test_a_sweep_on_a_local_ray_cluster_equals_a_serial_run(tmp_path, compose):
-    """A Ray head on 127.0.0.1 only (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 binds every Ray
-    server to the loopback), the CLI connects to it by address."""
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_cluster_steps() -> list[str]:
+    """The commands of the README's Ray cluster block (continuation lines joined, comments
+    dropped), as a user would type them."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("# a Ray cluster\n", 1)[1].split("```", 1)[0]
+    commands, line = [], ""
+    for raw in block.splitlines():
+        code = raw.split("  #", 1)[0].rstrip()
+        line += code.rstrip("\\").strip() + " " if code.endswith("\\") else code.strip()
+        if not code.endswith("\\"):
+            if line.strip():
+                commands.append(line.strip())
+            line = ""
+    return commands
+
+
+@pytest.fixture
+def ray_world(tmp_path):
+    """A world of its own for Ray: an empty HOME and Ray's session files in a fresh short
+    folder (its socket paths must stay under 108 bytes, so not in tmp_path); nothing is read
+    from or left in ~/.ray or /tmp/ray."""
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'helsesim[ray]' (Ray "
                                       "has no wheel for some platforms and Pythons)")
-    # a world of its own: an empty home, a token made for this cluster, Ray's session files in
-    # a fresh short folder (its socket paths must stay under 108 bytes, so not in tmp_path):
-    # nothing is read from or left in ~/.ray or /tmp/ray
     home = tmp_path / "home"
     home.mkdir()
     ray_tmp = Path(tempfile.mkdtemp(prefix="hs-ray-"))
-    env = {**CLI_ENV, "HOME": str(home), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-           "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
-           "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    before = sorted(Path("/tmp/ray").iterdir()) if Path("/tmp/ray").is_dir() else None
+    env = {k: v for k, v in CLI_ENV.items() if not k.startswith("RAY_")}
+    env.update(HOME=str(home), RAY_TMPDIR=str(ray_tmp), RAY_USAGE_STATS_ENABLED="0",
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    yield env
+    shutil.rmtree(ray_tmp, ignore_errors=True)
+    after = sorted(Path("/tmp/ray").iterdir()) if Path("/tmp/ray").is_dir() else None
+    assert after == before, "a test left files in /tmp/ray"
+
+
+def test_the_readmes_ray_cluster_steps_work_as_written(tmp_path, compose, ray_world):
+    """The README's cluster block, run as written with <head-ip> = 127.0.0.1, a free port for
+    6379, a small sweep and a second node on this machine (``ray start ... --block`` in
+    sessions of their own, stopped by process group instead of ``ray stop``, which would stop
+    every Ray of this user). The sweep equals a serial run; a driver without the token is
+    refused in one line."""
     port = free_port()
-    ray_bin = BIN / "ray"
-    head = subprocess.Popen(
-        [str(ray_bin) if ray_bin.exists() else "ray", "start", "--head", "--block",
-         "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-         "--include-dashboard=false", "--disable-usage-stats",
-         f"--temp-dir={ray_tmp}"],
-        cwd=tmp_path, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    args = [*SMALL, "experiment.n_seeds=2", "experiment.chunk_size=1"]
     job = tmp_path / "job"
+    small = ("experiment.n_seeds=2 years=2 experiment.chunk_size=1 experiment.figures=false "
+             "experiment.progress=false")
+    steps = [c.replace("<head-ip>", "127.0.0.1").replace("6379", str(port))
+             .replace("experiment.n_seeds=1000", small).replace("results/big", str(job))
+             for c in readme_cluster_steps()]
+    exports = [c for c in steps if c.startswith("export ")]
+    starts = [c for c in steps if c.startswith("ray start")]
+    drivers = [c for c in steps if c.startswith("helsesim ")]
+    assert len(exports) == 2 and len(starts) == 2 and len(drivers) == 1, steps
+    assert [c for c in steps if c not in exports + starts + drivers] == ["ray stop"]
+    shown = subprocess.run(["bash", "-c", "; ".join([*exports, "env -0"])], env=ray_world,
+                           capture_output=True, text=True, check=True).stdout
+    env = dict(kv.split("=", 1) for kv in shown.split("\0") if "=" in kv)
+    assert env["RAY_AUTH_MODE"] == "token" and len(env["RAY_AUTH_TOKEN"]) >= 32
+    nodes, logs = [], []
     try:
-        wait_for_port(port, head)
-        res = run_cli([*args, "experiment.backend=ray", f"experiment.ray_address=127.0.0.1:{port}",
-                       f"hydra.run.dir={job}"], cwd=tmp_path, env=env)
+        for cmd in starts:  # each node up ("Ray runtime started.") before the next step
+            logs.append(tmp_path / f"node{len(logs)}.log")
+            with open(logs[-1], "w") as log:
+                nodes.append(subprocess.Popen(["bash", "-c", f"exec {cmd} --block"],
+                                              cwd=tmp_path, env=env, start_new_session=True,
+                                              stdout=log, stderr=subprocess.STDOUT))
+            wait_for_text(logs[-1], "Ray runtime started", nodes[-1])
+        res = subprocess.run(["bash", "-c", drivers[0]], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stdout + res.stderr
+        stranger = {k: v for k, v in env.items() if k != "RAY_AUTH_TOKEN"}
+        stranger["HOME"] = str(tmp_path / "stranger")
+        refused = subprocess.run(["bash", "-c", drivers[0].replace(str(job),
+                                                                   str(tmp_path / "x"))],
+                                 cwd=tmp_path, env=stranger, capture_output=True, text=True,
+                                 timeout=120)
     finally:
-        stop_group(head)
-        shutil.rmtree(ray_tmp, ignore_errors=True)
-    assert "on 2 Ray workers" in res.stdout + res.stderr
-    serial = run_experiment(compose([*args, "experiment.n_jobs=1"])).tables
+        stop_groups(nodes)
+    assert "on 4 Ray workers" in res.stdout + res.stderr  # two nodes of 2 CPUs
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith("helsesim: Ray cluster:") and "RAY_AUTH_TOKEN" in line, line
+    serial = run_experiment(compose([*SMALL, "experiment.n_seeds=2", "experiment.chunk_size=1",
+                                     "experiment.n_jobs=1"])).tables
     assert_same_tables(job, serial)
+
+
+def test_the_local_ray_backend_ignores_a_running_or_stale_cluster(tmp_path, compose, ray_world):
+    """``experiment.backend=ray`` without an address starts a new local instance in a folder
+    of its own: a stale ``ray_current_cluster`` file and a RAY_ADDRESS of another cluster are
+    ignored, and nothing is left in HOME or in Ray's temporary folder."""
+    stale = Path(ray_world["RAY_TMPDIR"]) / "ray"
+    stale.mkdir()
+    (stale / "ray_current_cluster").write_text("127.0.0.1:9")  # left by a cluster long gone
+    env = {**ray_world, "RAY_ADDRESS": "127.0.0.1:9"}
+    args = [*SMALL, "experiment.n_seeds=2", "experiment.n_jobs=2", "experiment.chunk_size=1"]
+    res = run_cli([*args, "experiment.backend=ray", f"hydra.run.dir={tmp_path / 'job'}"],
+                  cwd=tmp_path, env=env)
+    assert "on 2 Ray workers" in res.stdout + res.stderr
+    assert not list(Path(ray_world["HOME"]).iterdir())  # no ~/.ray/auth_token
+    assert [p.name for p in stale.iterdir()] == ["ray_current_cluster"]
+    serial = run_experiment(compose([*args, "experiment.n_jobs=1"])).tables
+    assert_same_tables(tmp_path / "job", serial)
 
 
 def test_joblib_launcher_runs_jobs_in_parallel_and_a_rerun_resumes(tmp_path, compose):

@@ -172,10 +172,14 @@ def _args(argv: list[str]) -> argparse.Namespace:
     return get_args_parser().parse_args(argv)
 
 
+def composes(args: argparse.Namespace) -> bool:
+    """Whether the command composes a configuration (not --help or shell completion)."""
+    return not (args.help or args.hydra_help or args.shell_completion or args.experimental_rerun)
+
+
 def runs_jobs(args: argparse.Namespace) -> bool:
-    """Whether the command runs jobs (not --help, --cfg, --info, shell completion)."""
-    return not (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
-                or args.experimental_rerun)
+    """Whether the command runs jobs (not --cfg or --info, which only show things)."""
+    return composes(args) and not (args.cfg or args.info)
 
 
 @contextlib.contextmanager
@@ -210,7 +214,7 @@ def precheck(argv: list[str]) -> None:
         ConfigError, DataError, ResultsConflict, ClusterError: in one line.
     """
     args = _args(argv)
-    if not runs_jobs(args):
+    if not composes(args):
         return
     config_name = args.config_name or "config"
     with _hydra(args) as hyd:
@@ -222,6 +226,8 @@ def precheck(argv: list[str]) -> None:
                                      with_log_configuration=False)
         except Exception as e:  # noqa: BLE001 - Hydra's, OmegaConf's and YAML's errors
             raise ConfigError(composition_error(e)) from None
+        if not runs_jobs(args):  # --cfg, --info: composed is all they need
+            return
         if multirun:
             try:
                 check_sweep(cfg, config_name)

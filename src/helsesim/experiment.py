@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -604,10 +605,15 @@ def _ray(address: str | None, workers: int):
     if address is None:  # a local instance: this machine only, no usage report
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # Ray (2.5x) turns on token authentication and, without a token, writes a new one to
+        # ~/.ray/auth_token: give the instance a token of its own, kept in this process
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     import ray
 
     if ray.is_initialized():
         return ray
+    if address is not None:
+        _check_reachable(address)
     try:
         if address is None:
             # short: Ray's socket paths inside it must stay under 108 bytes
@@ -615,9 +621,10 @@ def _ray(address: str | None, workers: int):
                                     else None)
             _RAY_LOCAL["temp_dir"] = temp
             ray.init(address="local", num_cpus=workers, include_dashboard=False,
-                     log_to_driver=False, _node_ip_address="127.0.0.1", _temp_dir=temp)
+                     log_to_driver=False, logging_level=logging.ERROR,
+                     _node_ip_address="127.0.0.1", _temp_dir=temp)
         else:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except Exception as e:  # noqa: BLE001 - Ray raises many kinds; each is one line here
         stop_local_ray()
         where = "start a local Ray instance" if address is None else \
@@ -628,6 +635,23 @@ def _ray(address: str | None, workers: int):
                            f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}"
                            f"{hint}") from None
     return ray
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Refuse at once a ``host:port`` that nothing listens on (Ray's driver would retry for
+    many minutes); ``auto`` and ``ray://`` addresses are left to Ray."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as e:
+        raise ClusterError(f"could not reach the Ray cluster at {address} ({e.strerror or e}); "
+                           "is its head started (ray start --head) and bound to that "
+                           "address?") from None
 
 
 @atexit.register
@@ -830,6 +854,7 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
     n_failed, n_runs = int(manifest.get("n_failed", 0)), len(plan.runs)
     if n_failed < n_runs and results.check_files(out, files, list(SUMMARY_FILES)) is not None:
         _write_summaries(plan, out, manifest)
+        results.write_manifest(out, manifest)  # each step recorded as it is done
         steps.append("summaries")
     drawn = manifest.get("figures") or []
     want_report = report and n_failed < n_runs and (
@@ -846,6 +871,7 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
         manifest["figures_drawn"] = bool(exp.figures)
         files.update(results.record_files(out, rel))
         timings["report"] = round(time.perf_counter() - t1, 3)
+        results.write_manifest(out, manifest)
         steps.append("report")
     if steps or manifest.get("status") != "complete" or parts_dir.exists():
         timings["total"] = round(time.perf_counter() - t0, 3)
@@ -862,9 +888,9 @@ def _run_in_folder(plan: Plan, out: Path, t0: float, command, overrides, report:
         log.info("%s: the runs were complete; wrote the missing %s to %s", plan.name,
                  " and ".join(steps), out)
     else:
+        report_files = ", figures and summary.md" if exp.figures else " and summary.md"
         log.info("%s: wrote tables%s to %s in %.1f s", plan.name,
-                 ", figures and summary.md" if "report" in steps else "", out,
-                 time.perf_counter() - t0)
+                 report_files if "report" in steps else "", out, time.perf_counter() - t0)
     return ExperimentResult(results.JobTables(out), plan, manifest, out)
 
 
@@ -913,6 +939,8 @@ def _write_summaries(plan: Plan, out: Path, manifest: dict) -> None:
     differences = results.paired_differences(runs, plan.outcomes, plan.arms, plan.baseline)
     results.write_tables(out, {"summary": summary, "differences": differences})
     manifest.setdefault("files", {}).update(results.record_files(out, list(SUMMARY_FILES)))
+    del runs, failed
+    results.release_memory()
 
 
 # --- multiruns ----------------------------------------------------------------------------------
@@ -976,7 +1004,10 @@ def sweep_failures(sweep_dir: Path) -> tuple[list[str], int, int]:
     """Jobs of a multirun folder that did not finish, and failed and total runs of the rest."""
     unfinished, n_failed, n_runs = [], 0, 0
     for d in sorted(p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()):
-        m = results.read_manifest(d)
+        try:
+            m = results.read_manifest(d)
+        except results.ManifestError:
+            m = {}
         if m.get("status") != "complete":
             unfinished.append(d.name)
             continue

@@ -25,7 +25,9 @@ from helsesim import data, results
 from helsesim.data import DataError
 
 #: Version of the layout of a job folder (tables, parts, manifest); bump when it changes.
-RESULTS_FORMAT = 2
+#: 3: parts carry a record of their files' checksums; the manifest records the checksums of
+#: the tables, summaries and report, which a rerun checks instead of trusting the status.
+RESULTS_FORMAT = 3
 
 #: The shipped municipalities.csv per health community: (municipalities, inhabitants 2024).
 #: An edit of the data file that changes these is reported; if an edit is intended, update them.

@@ -14,9 +14,12 @@ After ``helsesim -m ...`` the gathering runs by itself (:class:`GatherCallback`)
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,9 @@ import pyarrow.parquet as pq
 
 from helsesim import results
 from helsesim.outcomes import TIME_SERIES, outcome_info
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +48,10 @@ FIGURES = {
 TRADEOFF = ("gini_benefit_per_capita", "vacancy_rate_small")
 COMMUNITY_OUTCOMES = ["gini_benefit_per_capita", "vacancy_rate_small", "mean_trust"]
 GROUPS = ("scenario", "allocation", "levers", "experiment")
-#: The columns each figure reads (a sweep's tables are read in part, not whole).
-MAP_COLUMNS = ["run_id", "arm", "year", "municipality_id", "name", "community", "population",
-               "benefit_per_capita"]
+#: The columns each figure reads (a sweep's tables are read in part, not whole): the map's
+#: values of every run, and the municipalities' attributes of one run.
+MAP_COLUMNS = ["arm", "municipality_id", "benefit_per_capita"]
+STATIC_COLUMNS = ["municipality_id", "name", "community", "population"]
 TIE_COLUMNS = ["arm", "lead_id", "partners", "trust_party", "community"]
 COMMUNITY_COLUMNS = ["run_id", "arm", "year", "community", *COMMUNITY_OUTCOMES]
 
@@ -59,35 +66,73 @@ def final_year(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["year"] == last]
 
 
-def project_ties(projects: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Collaboration ties from funded projects: lead-partner pairs (and trust-lead pairs when
-    the trust is a party), as mean joint projects per run of each arm."""
-    n_runs = results.ok_runs(runs).groupby("arm").size()
-    rows = []
-    for arm, lead, partners, trust_party, comm in projects[
-            ["arm", "lead_id", "partners", "trust_party", "community"]].itertuples(index=False):
-        others = [p for p in str(partners).split(";") if p and p != "nan"]
-        if trust_party and not str(lead).startswith("HF:"):
-            others.append(f"HF:{comm}")
-        for o in others:
-            a, b = sorted((str(lead), o))
-            rows.append((arm, a, b))
-    if not rows:
+def tie_counts(projects: pd.DataFrame | pa.Table) -> pa.Table:
+    """Joint funded projects per arm and pair of nodes (``arm``, ``a``, ``b`` with a < b,
+    ``count``): lead-partner pairs, and trust-lead pairs when the trust is a party. Computed in
+    Arrow, so a batch of a sweep's projects table is counted without a Python object per
+    pair."""
+    t = projects if isinstance(projects, pa.Table) else pa.Table.from_pandas(
+        projects[TIE_COLUMNS], preserve_index=False)
+    text = pa.string()
+    arm = pc.cast(t.column("arm"), text)
+    lead = pc.cast(t.column("lead_id"), text)
+    partners = pc.split_pattern(pc.fill_null(pc.cast(t.column("partners"), text), ""), ";")
+    parent = pc.list_parent_indices(partners)
+    other = pc.list_flatten(partners)
+    keep = pc.invert(pc.is_in(other, value_set=pa.array(["", "nan"])))
+    arms = [pc.filter(pc.take(arm, parent), keep)]
+    leads = [pc.filter(pc.take(lead, parent), keep)]
+    others = [pc.filter(other, keep)]
+    trust = pc.and_(pc.fill_null(pc.cast(t.column("trust_party"), pa.bool_()), False),
+                    pc.invert(pc.starts_with(lead, "HF:")))
+    arms.append(pc.filter(arm, trust))
+    leads.append(pc.filter(lead, trust))
+    others.append(pc.filter(pc.binary_join_element_wise(
+        "HF:", pc.cast(t.column("community"), text), ""), trust))
+    arm, lead, other = (pa.chunked_array([c for x in xs for c in (
+        x.chunks if isinstance(x, pa.ChunkedArray) else [x])], type=text)
+        for xs in (arms, leads, others))
+    first = pc.less(lead, other)
+    pairs = pa.table({"arm": arm, "a": pc.if_else(first, lead, other),
+                      "b": pc.if_else(first, other, lead)})
+    return pairs.group_by(["arm", "a", "b"]).aggregate([([], "count_all")]).rename_columns(
+        ["arm", "a", "b", "count"])
+
+
+def project_ties(projects, n_runs: pd.Series) -> pd.DataFrame:
+    """Collaboration ties from funded projects (:func:`tie_counts`) as mean joint projects per
+    run of each arm. ``projects`` is a table or an iterable of tables (the batches of a sweep's
+    projects table: the counts are summed as they come, so memory does not grow with the
+    number of runs); ``n_runs`` is the finished runs per arm."""
+    batches = [projects] if isinstance(projects, (pd.DataFrame, pa.Table)) else projects
+    counts = [tie_counts(b) for b in batches if len(b)]
+    if not counts:
         return pd.DataFrame(columns=["arm", "a", "b", "weight"])
-    t = pd.DataFrame(rows, columns=["arm", "a", "b"]).value_counts().rename("count")
-    t = t.reset_index()
-    t["weight"] = t["count"] / t["arm"].map(n_runs).astype(float)
-    return t[["arm", "a", "b", "weight"]]
+    total = pa.concat_tables(counts).group_by(["arm", "a", "b"]).aggregate(
+        [("count", "sum")]).to_pandas()
+    results.release_memory()
+    total["weight"] = total["count_sum"] / total["arm"].map(n_runs).astype(float)
+    return total[["arm", "a", "b", "weight"]]
 
 
-def map_nodes(municipalities: pd.DataFrame, positions: pd.DataFrame) -> pd.DataFrame:
+def map_nodes(benefits: pd.DataFrame, statics: pd.DataFrame, positions: pd.DataFrame
+              ) -> pd.DataFrame:
     """Per arm and node: position, population and median RS benefit per inhabitant at the end;
-    each trust is drawn next to its community's largest municipality."""
-    fin = final_year(municipalities)
-    g = fin.groupby(["arm", "municipality_id"], sort=False)
-    m = g.agg(name=("name", "first"), community=("community", "first"),
-              population=("population", "first"),
-              benefit_per_capita=("benefit_per_capita", "median")).reset_index()
+    each trust is drawn next to its community's largest municipality.
+
+    Args:
+        benefits: the last year's ``arm``, ``municipality_id`` and ``benefit_per_capita`` of
+            every run.
+        statics: one row per municipality: ``municipality_id``, ``name``, ``community``,
+            ``population`` (the same in every run of a real-data scenario).
+    """
+    med = benefits.groupby(["arm", "municipality_id"], sort=False, observed=True)[
+        "benefit_per_capita"].median().reset_index()
+    for key in ("arm", "municipality_id"):  # categories (as a sweep's table is read): text
+        med[key] = med[key].astype(str)
+    m = med.merge(
+        statics[["municipality_id", "name", "community", "population"]]
+        .drop_duplicates("municipality_id"), on="municipality_id", how="inner")
     m = m.merge(positions[["municipality_id", "lon", "lat"]], on="municipality_id", how="inner")
     m = m.rename(columns={"municipality_id": "node"})
     m["kind"] = "municipality"
@@ -115,51 +160,64 @@ def _note(info: dict) -> str:
             f"{info.get('n_seeds', '?')} paired seeds per arm.")
 
 
-def draw_figures(tables: dict[str, pd.DataFrame], info: dict) -> dict:
-    """Every figure that the tables allow, by file name (without extension)."""
+#: The columns of the runs table that the figures and summary.md read.
+RUN_COLUMNS = ["run_id", "arm", "seed", "status", "error"]
+
+
+def draw_figures(tables: dict[str, pd.DataFrame], info: dict) -> Iterator[tuple[str, Figure]]:
+    """Every figure that the tables allow, with its file name (without extension), one at a
+    time (the caller saves it before the next is drawn).
+
+    Only the columns each figure needs are read, and the projects are counted in batches, so
+    the memory a report takes hardly grows with the number of runs."""
     from helsesim import plotting
 
-    runs = results.ok_runs(tables["runs"])
     arms, baseline = info["arms"], info["baseline"]
+    runs = results.ok_runs(results.read_table(
+        tables, "runs", [*RUN_COLUMNS, *dict.fromkeys([*info["outcomes"], *TRADEOFF])]))
     outcomes = [o for o in info["outcomes"] if o in runs]
     note = _note(info)
-    figs = {}
-    figs["outcomes_by_arm"] = plotting.plot_outcome_distributions(
+    yield "outcomes_by_arm", plotting.plot_outcome_distributions(
         runs, outcomes, arms, baseline, title=f"{info['name']}: end-of-run outcomes by arm",
         note=note)
     diffs = tables.get("differences")
     if diffs is not None and len(diffs) and len(arms) > 1:
-        figs["paired_differences"] = plotting.plot_paired_differences(
+        yield "paired_differences", plotting.plot_paired_differences(
             diffs, outcomes, arms, baseline,
             title=f"{info['name']}: paired differences against {baseline}", note=note)
     if all(k in runs for k in TRADEOFF):
-        figs["tradeoff_equity_recruitment"] = plotting.plot_tradeoff(
+        yield "tradeoff_equity_recruitment", plotting.plot_tradeoff(
             runs, arms, *TRADEOFF, baseline=baseline,
             title=f"{info['name']}: equity vs recruitment", note=note)
     years = results.read_table(tables, "years", ["run_id", "arm", "year", *TIME_SERIES])
     if years is not None and len(years):
-        figs["time_series"] = plotting.plot_time_series(
+        yield "time_series", plotting.plot_time_series(
             years, TIME_SERIES, arms, baseline, title=f"{info['name']}: outcomes over time",
             note=note)
-    munis = results.read_table(tables, "municipalities", MAP_COLUMNS, last_year=True)
-    if munis is not None and len(munis):
-        nodes = map_nodes(munis, positions())
+    del years
+    benefits = results.read_table(tables, "municipalities", MAP_COLUMNS, last_year=True,
+                                  categories=True)
+    if benefits is not None and len(benefits) and len(runs):
+        statics = results.read_table(tables, "municipalities", ["run_id", "year",
+                                                                *STATIC_COLUMNS],
+                                     last_year=True, run_ids=[int(runs["run_id"].iloc[0])])
+        nodes = map_nodes(benefits, statics, positions())
+        del benefits
         if len(nodes):
             single = nodes["community"].nunique() == 1
-            projects = results.read_table(tables, "projects", TIE_COLUMNS)
-            figs["map"] = plotting.plot_map(
-                nodes, project_ties(projects if projects is not None else pd.DataFrame(
-                    columns=TIE_COLUMNS), runs), arms,
+            ties = project_ties(results.iter_table(tables, "projects", TIE_COLUMNS),
+                                runs.groupby("arm").size())
+            yield "map", plotting.plot_map(
+                nodes, ties, arms,
                 title=f"{info['name']}: where the money went and who worked together",
                 note=note, label_largest=3 if single else 0)
         else:
             log.info("no municipality positions for this scenario: no map")
     comms = results.read_table(tables, "communities", COMMUNITY_COLUMNS, last_year=True)
     if comms is not None and len(comms) and comms["community"].nunique() > 1:
-        figs["communities"] = plotting.plot_communities(
+        yield "communities", plotting.plot_communities(
             comms, COMMUNITY_OUTCOMES, arms, baseline,
             title=f"{info['name']}: outcomes by health community", note=note)
-    return figs
 
 
 # --- summary.md --------------------------------------------------------------------------------
@@ -216,7 +274,7 @@ def render_summary(tables: dict[str, pd.DataFrame], info: dict, manifest: dict,
     """summary.md: medians and 90 % intervals per arm, paired differences, per community."""
     arms, baseline = info["arms"], info["baseline"]
     summ, diffs = tables["summary"], tables["differences"]
-    runs = tables["runs"]
+    runs = results.read_table(tables, "runs", RUN_COLUMNS)
     n_ok = int((runs["status"] == "ok").sum()) if "status" in runs else len(runs)
     git = manifest.get("git") or {}
     ver = manifest.get("versions") or {}
@@ -305,10 +363,14 @@ def make_report(out_dir: Path, tables: dict[str, pd.DataFrame], manifest: dict,
     written = []
     names = []
     if figures:
-        for name, fig in draw_figures(tables, info).items():
+        for name, fig in draw_figures(tables, info):
             path = out_dir / "figures" / f"{name}.png"
             with results.atomic_path(path) as tmp:
                 fig.savefig(tmp, format="png", dpi=110)
+            fig.clear()  # drawn and saved: free its artists before the next is drawn
+            del fig
+            gc.collect(1)  # the young cycles; a full collection of a big heap costs ~0.1 s
+            results.release_memory()
             written.append(path)
             names.append(name)
     md = out_dir / "summary.md"
@@ -426,7 +488,7 @@ def gather(path: Path, baseline: str | None = None) -> tuple[results.JobTables, 
 
 def summarise_tables(tables, info: dict) -> dict[str, pd.DataFrame]:
     """The summary and differences tables for the arms and baseline in ``info``."""
-    runs = tables["runs"]
+    runs = results.read_table(tables, "runs", ["arm", "seed", "status", *info["outcomes"]])
     outcomes = [o for o in info["outcomes"] if o in runs]
     return {"summary": results.summarise(runs, outcomes, info["arms"]),
             "differences": results.paired_differences(runs, outcomes, info["arms"],
