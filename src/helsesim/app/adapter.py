@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # imported when the step model is made (see step_model_class)
 #: Outcomes drawn over time unless the user picks others.
 TIME_SERIES = list(report.TIME_SERIES)
 #: Columns of the tables the app reads (a Norway job's tables are read in part).
-MAP_COLUMNS = list(report.MAP_COLUMNS)
+MAP_COLUMNS = list(dict.fromkeys([*report.MAP_COLUMNS, *report.STATIC_COLUMNS]))
 TIE_COLUMNS = list(report.TIE_COLUMNS)
 #: The groups whose parameters the app offers as sliders, in order.
 LEVER_GROUPS = ("levers", "scenario", "allocation")
@@ -415,9 +415,8 @@ def _note(analysis: Analysis) -> str:
 def map_figure(analysis: Analysis) -> Figure:
     """Where the money went and the collaboration ties, one panel per arm (a matplotlib
     Figure)."""
-    munis = analysis.tables["municipalities"]
-    nodes = report.map_nodes(munis, report.positions())
-    ties = report.project_ties(analysis.tables["projects"], analysis.tables["runs"])
+    nodes, ties = _map_data(analysis.tables["municipalities"],  # the last year only
+                            analysis.tables["projects"], analysis.tables["runs"])
     single = nodes["community"].nunique() == 1
     arms = analysis.arms[::-1]  # the design first, the baseline beside it
     return plotting.plot_map(nodes, ties, arms, title="Where the money went and who worked "
@@ -488,9 +487,20 @@ def step_state(model: HealthSystem) -> dict:
             "projects": projects, "runs": runs, "year": model.year, "final": model.horizon}
 
 
+def _map_data(last_year: pd.DataFrame, projects: pd.DataFrame, runs: pd.DataFrame
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The map's nodes (benefit per inhabitant at the end, by arm) and ties (mean joint
+    projects per finished run of each arm), as the report draws them."""
+    statics = last_year[["municipality_id", "name", "community", "population"]
+                        ].drop_duplicates("municipality_id")
+    benefits = last_year[["arm", "municipality_id", "benefit_per_capita"]]
+    finished = runs[runs["status"] == "ok"].groupby("arm").size()
+    return (report.map_nodes(benefits, statics, report.positions()),
+            report.project_ties(projects, finished))
+
+
 def step_map_figure(state: dict, title: str) -> Figure:
-    nodes = report.map_nodes(state["municipalities"], report.positions())
-    ties = report.project_ties(state["projects"], state["runs"])
+    nodes, ties = _map_data(state["municipalities"], state["projects"], state["runs"])
     single = nodes["community"].nunique() == 1
     return plotting.plot_map(nodes, ties, ["this run"], title=title,
                              note="Benefit received and ties from projects funded so far.",
