@@ -19,15 +19,22 @@ SEEDS = range(1, 21)
 
 
 class EffectsModel(HealthSystem):
-    """Projects' effects on the labour market set every year by ``effects(model)``, through the
-    door the project portfolio uses, just before the labour market."""
+    """Effects on the labour market added every year by ``effects(model)`` to what the
+    projects do, through the door the project portfolio uses, just before the labour market
+    (shares of the quit hazard combine as 1 - (1 - a)(1 - b) = a + b - ab)."""
 
     effects: Callable[[HealthSystem], dict] | None = None
 
     def labour_market(self) -> None:
+        self.portfolio.labour_effects(self.year)
         if self.effects is not None:
-            self.workforce.set_project_effects(**self.effects(self))
-        super().labour_market()
+            w, extra = self.workforce, self.effects(self)
+            retention = extra["retention"]
+            w.set_project_effects(w.retention + retention - w.retention * retention,
+                                  w.attraction + extra["attraction"],
+                                  w.placements + extra["placements"],
+                                  [*w.pools, *extra["pools"]])
+        self.workforce.labour_market()
 
 
 def run(seed: int, effects: Callable | None = None, scenario: str = "nordland",
