@@ -184,3 +184,18 @@ def test_choose_draws_the_same_whatever_the_chunk(monkeypatch):
     np.testing.assert_array_equal(inversion.choose(np.random.default_rng(3), counts, weights),
                                   whole)
     assert (whole.sum(axis=1) == counts).all()
+
+
+def test_the_two_searches_of_a_members_category_agree(monkeypatch):
+    """Few members: one binary search each; many: a guide table. Both compare the same
+    integers, so they choose alike (a run's choices do not depend on the switch)."""
+    rng = np.random.default_rng(11)
+    weights = rng.uniform(0, 1, (5, 9))
+    weights[1, 4:] = 0.0
+    weights[3, :8] = 1e-9  # nearly all on the last category
+    counts = np.array([300, 700, 5, 900, 120])
+    u = rng.integers(0, 1 << 53, (900, 5))
+    monkeypatch.setattr(inversion, "SEARCHED_MEMBERS", 10**9)
+    searched = inversion.categorical_counts(u, counts, weights)
+    monkeypatch.setattr(inversion, "SEARCHED_MEMBERS", 0)
+    np.testing.assert_array_equal(inversion.categorical_counts(u, counts, weights), searched)
