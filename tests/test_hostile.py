@@ -66,7 +66,7 @@ BAD_CONFIGS = {
     "too many seeds": (["experiment.n_seeds=100000000"], ["experiment.n_seeds", "100000000"]),
     "too many runs": (["experiment.n_seeds=300000"], ["1,500,000 runs", "1,000,000"]),
     "a horizon the model cannot compute": (["scenario.name=norway", "years=1000"],
-                                           ["years: got 1000", "allowed here: <= 7",
+                                           ["years: got 1000", "allowed here: <= 467",
                                             "need_growth"]),
     "NaN budget": (["scenario.budget=nan"], ["scenario.budget", "NaN"]),
     "NaN national budget": (["scenario.national_budget=nan"], ["national_budget", "NaN"]),
