@@ -172,7 +172,10 @@ def render_summary(tables: Mapping[str, pd.DataFrame], info: dict, manifest: dic
     if ctx.line_baselines:
         title = (f"# {info['name']} in {ctx.scenario}: each design against its own level of "
                  f"{ctx.lever.path}")
-    lines = [title, ""]
+    n_arms = len(info["arms"])
+    lines = [title, "", f"*{ctx.scenario_long[0].upper()}{ctx.scenario_long[1:]}; "
+             f"{info.get('years')} years; {n_arms} arm{'s' if n_arms > 1 else ''}, "
+             f"{info.get('n_seeds')} paired seeds each.*", ""]
     if info.get("description"):
         lines += [f"**Question.** {info['description']}", ""]
     lines += _briefs(tables, ctx)
