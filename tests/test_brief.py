@@ -162,8 +162,7 @@ def test_money_left_at_the_end_and_lapsed_from_the_years_table():
                              years=final_years(runs, 25e6, 10e6))
     assert texts(b.money, "money")[0] == (
         "`base`: 100 MNOK available; 80 MNOK granted to projects (80 %); 15 MNOK left at the "
-        "end (carried over to the next year); 5 MNOK lapsed; its open calls were asked for 1.5 "
-        "times the money they offered.")
+        "end; 5 MNOK lapsed; its open calls were asked for 1.5 times the money they offered.")
     # all of it left at the end: nothing lapsed, and no line says so
     b = brief.decision_brief(t["summary"], t["differences"], runs,
                              years=final_years(runs, 30e6, 10e6))
@@ -226,6 +225,22 @@ def test_wins_are_checked_over_a_robustness_run_of_the_same_scenario():
     b = brief.decision_brief(t["summary"], t["differences"], t["runs"],
                              worlds=worlds({("fairer", gini): 0.9}, baseline="other"))
     assert "against `other`, not `base`" in texts(b.flags, "worlds")[0]
+
+
+def test_a_consistent_but_tiny_difference_is_called_negligible():
+    runs = make_runs()
+    # 0.0001 lower Gini in every seed: under a tenth of base's spread (~0.066 over 8 seeds)
+    runs.loc[runs["arm"] == "noisy", "gini_benefit_per_capita"] = (
+        runs.loc[runs["arm"] == "base", "gini_benefit_per_capita"].to_numpy() - 0.0001)
+    b = make_brief(runs)
+    gini = next(t for t in texts(b.headline) if "Gini" in t)
+    assert ("Consistent but negligible (under 10 % of `base`'s seed-to-seed spread): `noisy` "
+            "(better in 8 of 8; difference -0.0001)") in gini
+    assert "Better: `fairer`" in gini and "`noisy` in 8 of 8" not in gini
+    short = next(t for t in texts(b.short, "short") if t.startswith("`noisy`"))
+    assert short == ("`noisy` makes no clear difference to any of the 2 headline outcomes; it "
+                     "differs consistently but negligibly on 1 (Gini of RS benefit per "
+                     "inhabitant).")
 
 
 def test_in_short_counts_wins_and_losses_per_arm():
@@ -300,3 +315,19 @@ def test_every_number_of_a_headline_traces_to_the_tables():
     import re
     numbers = re.findall(r"\d+\.?\d*", gini.replace("`fairer`", "").replace("`base`", ""))
     assert numbers and set(numbers) <= allowed, set(numbers) - allowed
+
+
+def test_few_seeds_say_a_finding_may_be_chance():
+    """With 3 seeds, all 3 in one direction happens a quarter of the time without any effect;
+    with 30 the rule is firm and nothing is said."""
+    assert brief.chance_of_a_call(3) == pytest.approx(0.25)
+    assert brief.chance_of_a_call(30) < 0.01
+    runs = make_runs()
+    few = make_brief(runs[runs["seed"] <= 3])
+    assert texts(few.flags, "chance")[0].startswith("⚠ With 3 paired seeds, an arm that changes "
+                                                   "nothing would still be called better or "
+                                                   "worse on an outcome 25 % of the time")
+    assert texts(make_brief(make_runs()).flags, "chance")  # 8 seeds: 7 %
+    many = pd.concat([make_runs().assign(seed=lambda df, k=k: df["seed"] + 8 * k)
+                      for k in range(4)], ignore_index=True)  # 32 paired seeds
+    assert not texts(make_brief(many).flags, "chance")

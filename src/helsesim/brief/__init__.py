@@ -13,11 +13,14 @@ What the brief says, and the rules behind it:
 * **Headline outcomes** (those whose metadata says which direction is better): for each, which
   arms beat the baseline in at least :data:`WIN_SHARE` of the paired seeds, by how much (the
   medians of both arms and the median paired difference with its 90 % interval), and which are
-  worse in as many.
+  worse in as many. A difference that is that consistent but smaller than
+  :data:`NOISE_FRACTION` of the baseline's seed-to-seed spread is called negligible.
 * **Null effects.** An arm *changes nothing* when every outcome equals the baseline's in every
   paired seed; it shows *no effect beyond noise* when, on every headline outcome, the 90 %
   interval of the paired differences spans zero and their median is smaller than
   :data:`NOISE_FRACTION` of the baseline's own seed-to-seed spread (its 90 % interval width).
+* **Chance.** With few seeds, a null effect passes the :data:`WIN_SHARE` rule by luck (all 3 of 3
+  seeds in one direction: 25 %); above 5 % the brief says so.
 * **Robustness of rankings.** The seeds are split into two halves (in seed order); an outcome's
   ranking of the arms (by median, best first) is *not robust* when the two halves order the arms
   differently. Where a robustness run of the workbench exists for the same scenario
@@ -46,12 +49,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from helsesim.brief.findings import (
+    CHANCE_LIMIT,
     MIN_SPLIT_SEEDS,
     NOISE_FRACTION,
     WIN_SHARE,
     InfoFn,
     Line,
     WorldsCheck,
+    chance_flag,
+    chance_of_a_call,
     headline_line,
     null_flags,
     short_lines,
@@ -166,13 +172,14 @@ def decision_brief(summary: pd.DataFrame, differences: pd.DataFrame, runs: pd.Da
     brief.money = money_lines(runs, arms, left)
     if not others:
         return brief
-    verdict = verdicts(headline, others, differences, info)
+    verdict = verdicts(headline, others, differences, info, summary, baseline)
     brief.short = short_lines(baseline, others, headline, verdict, info)
     for o in headline:
         line = headline_line(o, info(o), baseline, others, summary, differences)
         if line is not None:
             brief.headline.append(line)
-    brief.flags = (null_flags(baseline, others, headline, summary, differences)
+    brief.flags = (chance_flag(n_seeds)
+                   + null_flags(baseline, others, headline, summary, differences)
                    + split_flags(runs, arms, headline, info)
                    + (worlds_flags(worlds, baseline, verdict, info) if worlds else []))
     brief.cost = cost_lines(runs, baseline, others)
@@ -190,7 +197,7 @@ def brief_markdown(tables: Mapping[str, pd.DataFrame], baseline: str | None = No
     return brief.markdown(heading)
 
 
-__all__ = ["Brief", "GINI_COLUMN", "LEFT_COLUMNS", "Line", "MIN_SPLIT_SEEDS", "MONEY_COLUMNS",
-           "NOISE_FRACTION", "SAME_MONEY", "SEED_NOISE_NOTE", "STAFF_COLUMN", "WIN_SHARE",
-           "WorldsCheck", "brief_markdown", "change", "decision_brief", "interval", "level",
-           "unit_of"]
+__all__ = ["Brief", "CHANCE_LIMIT", "GINI_COLUMN", "LEFT_COLUMNS", "Line", "MIN_SPLIT_SEEDS",
+           "MONEY_COLUMNS", "NOISE_FRACTION", "SAME_MONEY", "SEED_NOISE_NOTE", "STAFF_COLUMN",
+           "WIN_SHARE", "WorldsCheck", "brief_markdown", "chance_of_a_call", "change",
+           "decision_brief", "interval", "level", "pct", "unit_of"]

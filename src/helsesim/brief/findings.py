@@ -3,13 +3,14 @@ not hold in both halves of the seeds or over a robustness run's plausible worlds
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from helsesim.brief.words import arm_name, interval, level, pct, seeds_of
+from helsesim.brief.words import arm_name, change, interval, level, pct, seeds_of
 from helsesim.outcomes import Outcome
 
 WIN_SHARE = 0.8
@@ -50,18 +51,37 @@ def _better_share(row: pd.Series, better: str) -> tuple[float, float]:
     return float(row["share_higher"]), float(row["share_lower"])
 
 
-def verdicts(outcomes: list[str], others: list[str], diffs: pd.DataFrame, info: InfoFn
+def _negligible(r: pd.Series, spread: float) -> bool:
+    """A median paired difference under :data:`NOISE_FRACTION` of the baseline's seed-to-seed
+    spread (when it has one)."""
+    return spread > 0 and abs(float(r["median"])) < NOISE_FRACTION * spread
+
+
+def _spreads(summ: pd.DataFrame, baseline: str) -> pd.Series:
+    """The baseline's 90 % range per outcome."""
+    base = summ[summ["arm"] == baseline].set_index("outcome")
+    return (base["q95"] - base["q05"]).astype(float)
+
+
+def verdicts(outcomes: list[str], others: list[str], diffs: pd.DataFrame, info: InfoFn,
+             summ: pd.DataFrame | None = None, baseline: str | None = None
              ) -> dict[tuple[str, str], str]:
-    """``better``, ``worse`` or ``unclear`` per (arm, outcome) by the :data:`WIN_SHARE` rule."""
+    """``better``, ``worse``, ``negligible`` (better or worse in :data:`WIN_SHARE` of the seeds,
+    but by a median under :data:`NOISE_FRACTION` of the baseline's seed-to-seed spread) or
+    ``unclear``, per (arm, outcome)."""
+    spreads = _spreads(summ, baseline) if summ is not None else pd.Series(dtype=float)
     out = {}
     for o in outcomes:
         d = diffs[diffs["outcome"] == o].set_index("arm")
         for arm in others:
             if arm not in d.index or not d.loc[arm, "n_pairs"]:
                 continue
-            better, worse = _better_share(d.loc[arm], info(o).better)
-            out[arm, o] = ("better" if better >= WIN_SHARE else
-                           "worse" if worse >= WIN_SHARE else "unclear")
+            r = d.loc[arm]
+            better, worse = _better_share(r, info(o).better)
+            v = "better" if better >= WIN_SHARE else "worse" if worse >= WIN_SHARE else "unclear"
+            if v != "unclear" and _negligible(r, float(spreads.get(o, 0.0))):
+                v = "negligible"
+            out[arm, o] = v
     return out
 
 
@@ -74,55 +94,66 @@ def short_lines(baseline: str, others: list[str], headline: list[str],
         if not seen:
             continue
         named = {v: [info(o).label for o in seen if verdict[arm, o] == v]
-                 for v in ("better", "worse")}
+                 for v in ("better", "worse", "negligible")}
         if not named["better"] and not named["worse"]:
             text = (f"{arm_name(arm)} makes no clear difference to any of the {len(seen)} "
-                    "headline outcomes.")
+                    "headline outcomes")
         else:
             first, second = ("better", "worse") if named["better"] else ("worse", "better")
             text = (f"{arm_name(arm)} is {first} on {len(named[first])} of {len(seen)} headline "
                     f"outcomes ({'; '.join(named[first])}) and {second} on "
-                    + (f"{len(named[second])} ({'; '.join(named[second])})."
-                       if named[second] else "none."))
-        out.append(Line("short", text, "differences: share_higher/lower per outcome"))
+                    + (f"{len(named[second])} ({'; '.join(named[second])})"
+                       if named[second] else "none"))
+        if named["negligible"]:
+            text += (f"; it differs consistently but negligibly on {len(named['negligible'])} "
+                     f"({'; '.join(named['negligible'])})")
+        out.append(Line("short", text + ".", "differences: share_higher/lower per outcome"))
     if out:
         out.insert(0, Line("note", f"Against {arm_name(baseline)}:", "differences"))
     return out
 
 
+def _phrase(arm: str, r: pd.Series, median: float, info: Outcome, spread: float
+            ) -> tuple[str, str]:
+    """(bucket, words) of one arm on one outcome: ``wins``, ``losses``, ``small`` (consistent
+    but negligible) or ``unclear``."""
+    n = int(r["n_pairs"])
+    better, worse = _better_share(r, info.better)
+    how = f"{level(median, info)}; difference {interval(r, info)}"
+    if max(better, worse) >= WIN_SHARE and _negligible(r, spread):
+        word = "better" if better >= WIN_SHARE else "worse"
+        return "small", (f"{arm_name(arm)} ({word} in {round(max(better, worse) * n)} of {n}; "
+                         f"difference {change(float(r['median']), info)})")
+    if better >= WIN_SHARE:
+        return "wins", f"{arm_name(arm)} in {seeds_of(round(better * n), n)} ({how})"
+    if worse >= WIN_SHARE:
+        return "losses", f"{arm_name(arm)} in {seeds_of(round(worse * n), n)} ({how})"
+    return "unclear", f"{arm_name(arm)} (better in {round(better * n)} of {n})"
+
+
 def headline_line(outcome: str, info: Outcome, baseline: str, others: list[str],
                   summ: pd.DataFrame, diffs: pd.DataFrame) -> Line | None:
+    """One headline outcome: who is better, worse, negligibly different or not clearly so."""
     d = diffs[diffs["outcome"] == outcome].set_index("arm")
     s = summ[summ["outcome"] == outcome].set_index("arm")
     if baseline not in s.index:
         return None
-    wins, losses, unclear = [], [], []
+    spread = float(_spreads(summ, baseline).get(outcome, 0.0))
+    buckets: dict[str, list[str]] = {"wins": [], "losses": [], "small": [], "unclear": []}
     for arm in others:
-        if arm not in d.index or not d.loc[arm, "n_pairs"] or arm not in s.index:
-            continue
-        r = d.loc[arm]
-        n = int(r["n_pairs"])
-        better, worse = _better_share(r, info.better)
-        how = f"{level(float(s.loc[arm, 'median']), info)}; difference {interval(r, info)}"
-        if better >= WIN_SHARE:
-            wins.append(f"{arm_name(arm)} in {seeds_of(round(better * n), n)} ({how})")
-        elif worse >= WIN_SHARE:
-            losses.append(f"{arm_name(arm)} in {seeds_of(round(worse * n), n)} ({how})")
-        else:
-            unclear.append(f"{arm_name(arm)} (better in {round(better * n)} of {n})")
+        if arm in d.index and d.loc[arm, "n_pairs"] and arm in s.index:
+            bucket, words = _phrase(arm, d.loc[arm], float(s.loc[arm, "median"]), info, spread)
+            buckets[bucket].append(words)
+    titles = {"wins": "Better", "losses": "Worse",
+              "small": f"Consistent but negligible (under {pct(NOISE_FRACTION)} of "
+                       f"{arm_name(baseline)}'s seed-to-seed spread)",
+              "unclear": "No clear difference"}
     text = (f"**{info.label}** ({info.better} is better; {arm_name(baseline)}: "
             f"{level(float(s.loc[baseline, 'median']), info)}). ")
-    parts = []
-    if wins:
-        parts.append("Better: " + "; ".join(wins) + ".")
-    if losses:
-        parts.append("Worse: " + "; ".join(losses) + ".")
-    if unclear:
-        parts.append("No clear difference: " + "; ".join(unclear) + ".")
-    text += " ".join(parts)
+    text += " ".join(f"{titles[k]}: " + "; ".join(v) + "." for k, v in buckets.items() if v)
     return Line("headline", text,
-                f"summary (median) and differences (median, q05, q95, share_higher/lower) of "
-                f"{outcome}")
+                f"summary (median, q05, q95) and differences (median, q05, q95, "
+                f"share_higher/lower) of {outcome}")
 
 
 def _within_noise(r: pd.Series, base_row: pd.Series) -> bool:
@@ -156,6 +187,29 @@ def null_flags(baseline: str, others: list[str], headline: list[str], summ: pd.D
                 f"{arm_name(baseline)}'s seed-to-seed spread.",
                 f"differences (median, q05, q95) of {arm}; summary (q05, q95) of {baseline}"))
     return out
+
+
+#: A chance above which a win by the :data:`WIN_SHARE` rule could be luck and is said to be so.
+CHANCE_LIMIT = 0.05
+
+
+def chance_of_a_call(n: int) -> float:
+    """The chance that an arm with no effect (each paired seed a coin flip, no ties) is called
+    better or worse by the :data:`WIN_SHARE` rule with ``n`` seeds."""
+    k = math.ceil(WIN_SHARE * n - 1e-9)
+    one_side = sum(math.comb(n, i) for i in range(k, n + 1)) / 2 ** n
+    return min(1.0, 2 * one_side)
+
+
+def chance_flag(n: int) -> list[Line]:
+    """A warning when so few seeds are paired that the rule calls a null effect by chance."""
+    p = chance_of_a_call(n) if n else 0.0
+    if p <= CHANCE_LIMIT:
+        return []
+    return [Line("chance", f"⚠ With {n} paired seeds, an arm that changes nothing would still be "
+                 f"called better or worse on an outcome {pct(p)} of the time (seed-by-seed "
+                 "coin flips): treat each single finding as provisional; more seeds "
+                 "(`experiment.n_seeds`) make them firm.", "runs: seed count")]
 
 
 def _ranking(runs: pd.DataFrame, outcome: str, arms: list[str], better: str) -> list[str]:

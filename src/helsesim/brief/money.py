@@ -55,6 +55,9 @@ def money_lines(runs: pd.DataFrame, arms: list[str], left: pd.DataFrame | None) 
     avail = med.loc[present, cols["available"]]
     years = int(runs["years"].median()) if "years" in runs else None
     note = "Over the run" + (f" ({years} years)" if years else "") + ", medians over seeds."
+    if left is not None:
+        note += (" Left at the end: money available in the final year but not granted; it "
+                 "carries over to the year after.")
     if len(present) > 1:
         note += (f" Every arm had the same grant ({mnok(float(avail.iloc[0]))}): they are "
                  "compared on the same money." if np.allclose(avail, avail.iloc[0], rtol=1e-9)
@@ -69,7 +72,7 @@ def money_lines(runs: pd.DataFrame, arms: list[str], left: pd.DataFrame | None) 
                  f"{mnok(m[cols['spent']])} granted to projects"
                  + (f" ({pct(m[cols['spent_share']])})" if "spent_share" in cols else "")]
         if left is not None:
-            words.append(f"{mnok(m['left'])} left at the end (carried over to the next year)")
+            words.append(f"{mnok(m['left'])} left at the end")
             if abs(m["_rest"]) > 1e-6 * max(abs(m[cols["available"]]), 1.0):
                 words.append(f"{mnok(m['_rest'])} lapsed")
         else:

@@ -22,6 +22,9 @@ def num(x: float) -> str:
         return "0"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
+    if abs(x) < 1e-3:  # 0.000092, not 9.2e-05
+        return np.format_float_positional(x, precision=2, unique=False, fractional=False,
+                                          trim="-")
     return f"{x:.3g}"
 
 

@@ -45,21 +45,23 @@ def _quantiles(d: np.ndarray) -> tuple[float, float, float]:
 def _one(values: pd.DataFrame, arms: list[str], baseline: str, sign: float) -> list[dict]:
     """Rows of one community and outcome from its values (seeds x arms)."""
     v = values.reindex(columns=arms).astype(float)
+    tol = 1e-12 * max(1.0, float(np.nanmax(np.abs(v.to_numpy()), initial=0.0)))
     good = (v * sign).dropna()  # higher is better; seeds where every arm has a value
     best = good.max(axis=1)
-    is_best = good.ge(best - 1e-12 * best.abs().clip(lower=1.0), axis=0)
+    is_best = good.ge(best - tol, axis=0)
     single = is_best.sum(axis=1) == 1  # a seed where two designs tie has no best
     seeds_best = is_best[single].sum()
     med = (v.median() * sign).dropna()
     top = med.max() if len(med) else np.nan
-    leaders = [a for a in med.index if np.isclose(med[a], top, rtol=1e-12, atol=1e-15)]
+    leaders = [a for a in med.index if abs(med[a] - top) <= tol]
     winner = leaders[0] if len(leaders) == 1 else None
     clear = winner is not None and len(good) > 0 and all(
-        (good[winner] > good[a]).mean() >= WIN_SHARE for a in arms if a != winner)
+        (good[winner] > good[a] + tol).mean() >= WIN_SHARE for a in arms if a != winner)
     rows = []
     for a in arms:
         pair = v[[a, baseline]].dropna()
         d = (pair[a] - pair[baseline]).to_numpy(float)
+        d = np.where(np.abs(d) <= tol, 0.0, d)  # rounding, not a difference (one municipality)
         mid, lo, hi = _quantiles(d) if a != baseline else (np.nan,) * 3
         higher = float((d > 0).mean()) if d.size and a != baseline else np.nan
         lower = float((d < 0).mean()) if d.size and a != baseline else np.nan
@@ -124,6 +126,8 @@ def municipalities_of(communities: Iterable[str]) -> pd.DataFrame:
 
 def _best_cell(rows: pd.DataFrame) -> str:
     won = rows[rows["winner"]]
+    if rows["value"].isna().all():
+        return "– (undefined here, e.g. no small municipalities)"
     if won.empty:
         return "no design differs (a tie)"
     r = won.iloc[0]
@@ -188,9 +192,12 @@ def section(table: pd.DataFrame, arms: list[str], baseline: str, figure: str | N
         clear = w[w["clear"]]["winner"].value_counts()
         best = "; ".join(f"`{a}` in {int(tally[a])} of {n} communities (clearly in "
                          f"{int(clear.get(a, 0))})" for a in arms if a in tally.index)
-        ties = int(w["winner"].isna().sum())
+        undefined = set(rows.groupby("community")["value"].apply(lambda x: x.isna().all())
+                        .pipe(lambda b: b[b].index))
+        ties = int(w["winner"].isna().sum()) - len(undefined)
         out += [f"**{info.label}** ({info.better} is better). Best design: {best}"
-                + (f"; no design differs in {ties}" if ties else "") + ". Against "
+                + (f"; no design differs in {ties}" if ties else "")
+                + (f"; undefined in {len(undefined)}" if undefined else "") + ". Against "
                 f"`{baseline}` (in at least {pct(WIN_SHARE)} of seeds): "
                 + _counts(rows, baseline, arms) + ".", ""]
         header = ["Community", "Best design", "Clear?", *[f"`{a}` − `{baseline}`"

@@ -212,10 +212,14 @@ def plot_dose_differences(diffs: pd.DataFrame, lever: Lever, baselines: Mapping[
         ax.set_ylabel(wrap(axis_label(key, prefix="difference, "), 30), fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(6))
         ax.grid(alpha=0.3)
-    handles = [Line2D([], [], color=colors[ln], lw=2, marker="o",
-                      label=f"{ln} (against {lever.name}={_value(lever.level[baselines[ln]])})")
+    bases = {_value(lever.level[baselines[ln]]) for ln in lever.lines}
+    same = len(bases) == 1
+    handles = [Line2D([], [], color=colors[ln], lw=2, marker="o", label=ln if same else
+                      f"{ln} (against {lever.name}={_value(lever.level[baselines[ln]])})")
                for ln in lever.lines]
-    fig.legend(handles=handles, loc="outside right upper", title="Design", fontsize=9)
+    fig.legend(handles=handles, loc="outside right upper", fontsize=9,
+               title=wrap(f"Design, against itself at {lever.name}={bases.pop()}", 22) if same
+               else "Design")
     note = (note + " " if note else "") + (
         f"Each value of {lever.path} minus the same design at its baseline value, in the same "
         f"seed. Dots and line: median of the differences; band: {PCT}; dashed: no change.")

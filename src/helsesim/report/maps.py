@@ -238,6 +238,19 @@ def plot_map(munis: pd.DataFrame, ties: pd.DataFrame, arms: list[str], title: st
     return finish(fig, title or "Where the money went and who worked together", note)
 
 
+def _community_labels(ax: Axes, munis: pd.DataFrame) -> None:
+    """Each community's name at its population-weighted centre."""
+    from helsesim.report.communities import community_name
+
+    w = munis.assign(wx=munis["lon"] * munis["population"], wy=munis["lat"] * munis["population"])
+    centre = w.groupby("community")[["wx", "wy", "population"]].sum()
+    for key, r in centre.iterrows():
+        ax.annotate(community_name(str(key)), (r["wx"] / r["population"],
+                                               r["wy"] / r["population"]),
+                    fontsize=6, ha="center", va="center", color="#222222", zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.6))
+
+
 #: Fill of a community where no design is best (equal medians, e.g. a Gini of one municipality).
 TIE_COLOR = "#d0d0d0"
 
@@ -256,9 +269,9 @@ def plot_winner_map(munis: pd.DataFrame, winners: pd.DataFrame, outcomes: list[s
     """
     colors = arm_colors(arms, baseline)
     outcomes = [o for o in outcomes if o in set(winners["outcome"])]
-    aspect, panel_h = _frame(munis, 3.4)
-    fig, axs = grid(max(len(outcomes), 1), ncols=min(len(outcomes), 4) or 1,
-                    panel=(3.4, panel_h), extra_h=0.9, extra_w=2.6)
+    aspect, panel_h = _frame(munis, 4.2)
+    fig, axs = grid(max(len(outcomes), 1), ncols=min(len(outcomes), 3) or 1,
+                    panel=(4.2, panel_h), extra_h=0.9, extra_w=2.6)
     pmax = float(munis["population"].max())
     size = 3 + 110 * np.sqrt(munis["population"].to_numpy(float) / pmax)
     for ax, key in zip(axs, outcomes, strict=False):
@@ -273,8 +286,10 @@ def plot_winner_map(munis: pd.DataFrame, winners: pd.DataFrame, outcomes: list[s
         ax.scatter(munis["lon"][~filled], munis["lat"][~filled], s=size[~filled],
                    facecolors="white", edgecolors=list(col[~filled]), linewidths=1.1, zorder=2)
         info = outcome_info(key)
-        _axes(ax, aspect, wrap(f"{info.label} ({info.better} is better)", 34))
+        _axes(ax, aspect, wrap(f"{info.label} ({info.better} is better)", 44))
         ax.title.set_fontsize(9)
+        if ax is axs[0]:
+            _community_labels(ax, munis)
     handles = [Line2D([], [], ls="", marker="o", ms=8, mfc=colors[a], mec="black", label=a)
                for a in arms if (winners["winner"] == a).any()]
     handles += [Line2D([], [], ls="", marker="o", ms=8, mfc="#888888", mec="black",
@@ -284,7 +299,8 @@ def plot_winner_map(munis: pd.DataFrame, winners: pd.DataFrame, outcomes: list[s
                        label=wrap("ring: best median, but within seed noise", 30))]
     if winners["winner"].isna().any():
         handles.append(Line2D([], [], ls="", marker="o", ms=8, mfc=TIE_COLOR, mec="black",
-                              label="grey: no design differs (a tie)"))
+                              label=wrap("grey: no design differs, or the outcome is "
+                                         "undefined there", 30)))
     fig.legend(handles=handles, loc="outside right upper", fontsize=8.5, labelspacing=1.0,
                title="Best design in the community", title_fontsize=9)
     note = (note + " " if note else "") + (

@@ -67,10 +67,13 @@ def grid(n: int, ncols: int = 3, panel: tuple[float, float] = (4.6, 3.2),
 
 
 def finish(fig: Figure, title: str, note: str) -> Figure:
+    """The title above and the note below, wrapped to the figure's width (~15 characters of
+    8.5 pt text per inch)."""
+    width = int(fig.get_figwidth() * 15)
     if title:
-        fig.suptitle(title, fontsize=13, fontweight="bold")
+        fig.suptitle(wrap(title, int(width * 0.75)), fontsize=13, fontweight="bold")
     if note:
-        fig.supxlabel(wrap(note, 150), fontsize=8.5, color="#333333")
+        fig.supxlabel(wrap(note, min(width, 170)), fontsize=8.5, color="#333333")
     return fig
 
 
