@@ -119,7 +119,7 @@ CLI_REFUSALS = {
     "key added with +": (["+levers.compensaton=0.9"],
                          ["levers.compensaton: not a parameter", "compensation"]),
     "wrong type": (["scenario.budget=lots"], ["scenario.budget", "'lots'", "a number"]),
-    "unknown option": (["scenario=atlantis"], ["scenario/atlantis", "available: nordland"]),
+    "unknown option": (["scenario=atlantis"], ["scenario/atlantis", "available:", "helgeland", "nordland"]),
     "broken override": (["levers.compensation=[1,"], ["[1,"]),
     "a YAML file with a python tag": (["--config-dir={conf}", "experiment=evil"],
                                       ["python/object", "evil.yaml", "plain YAML only"]),
