@@ -12,9 +12,10 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from helsesim.config import ConfigError, SimConfig, to_flat_dict
-from helsesim.experiment import CONF_DIR, plan_experiment, restrict_to_design, to_schema
 from helsesim.hydra_schema import HelsesimConfig
 from helsesim.model.allocation import DESIGNS
+from helsesim.runner.compose import CONF_DIR, restrict_to_design, to_schema
+from helsesim.runner.plan import plan_experiment
 
 GROUPS = ("scenario", "allocation", "levers", "experiment")
 

@@ -14,18 +14,19 @@ import pytest
 from conftest import TINY, run_cli, snapshot
 from hydra.errors import ConfigCompositionException
 
-from helsesim import data, preflight
+from helsesim import data
 from helsesim.config import ConfigError
 from helsesim.data import DataError
-from helsesim.experiment import run_experiment
-from helsesim.preflight import ResultsConflict
+from helsesim.runner import job_folder
+from helsesim.runner.job import run_experiment
+from helsesim.runner.job_folder import ResultsConflict
 
 QUIET = [*TINY, "experiment.figures=false"]
 
 
 @pytest.fixture(scope="module")
 def finished_once(tmp_path_factory) -> Path:
-    from helsesim.experiment import compose_config
+    from helsesim.runner.compose import compose_config
 
     job = tmp_path_factory.mktemp("finished") / "job"
     run_experiment(compose_config(QUIET), job)
@@ -162,7 +163,7 @@ def test_a_read_only_job_folder_is_named_before_any_run(compose, tmp_path, monke
     import errno
     import os
 
-    from helsesim.preflight import OutputUnwritable, check_writable
+    from helsesim.runner.job_folder import OutputUnwritable, check_writable
 
     job = tmp_path / "job"
     real_open = os.open
@@ -176,7 +177,7 @@ def test_a_read_only_job_folder_is_named_before_any_run(compose, tmp_path, monke
     with pytest.raises(OutputUnwritable, match=r"job: read-only file system writing .*lock"):
         run_experiment(compose(QUIET), job)
     monkeypatch.setattr(os, "access", lambda path, mode: False)
-    monkeypatch.setattr(preflight, "_read_only", lambda path: True)
+    monkeypatch.setattr(job_folder, "_read_only", lambda path: True)
     with pytest.raises(OutputUnwritable, match="read-only file system"):
         check_writable(job)
 
@@ -237,7 +238,7 @@ def test_the_same_job_again_runs_nothing_and_a_changed_execution_setting_is_allo
 
 
 def test_a_folder_being_filled_by_another_process_is_refused(compose, written):
-    with preflight.FolderLock(written):
+    with job_folder.FolderLock(written):
         with pytest.raises(ResultsConflict, match="another helsesim process"):
             run_experiment(compose(QUIET), written)
 

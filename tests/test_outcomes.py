@@ -97,7 +97,7 @@ def assert_same(a: dict, b: dict) -> None:
 def test_recomputed_from_the_parquet_tables_equals_stored(compose, tmp_path: Path):
     """A job's runs table holds every summary key, and the summary recomputed from the job's
     years, projects and municipalities tables is the same, bit for bit."""
-    from helsesim.experiment import run_experiment
+    from helsesim.runner import run_experiment
 
     cfg = compose(["experiment=compare_allocation", "years=3", "experiment.n_seeds=2",
                    "experiment.n_jobs=1", "experiment.progress=false",

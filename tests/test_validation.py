@@ -252,7 +252,7 @@ def test_simulate_and_hydra_accept_and_convert_the_same_values(compose, path):
     accepts the same way; what it refuses, simulate() refuses."""
     from hydra.errors import ConfigCompositionException
 
-    from helsesim.experiment import sim_config, to_schema
+    from helsesim.runner.compose import sim_config, to_schema
 
     for value, typed in SAME_VALUES[path]:
         try:

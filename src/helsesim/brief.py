@@ -423,9 +423,10 @@ def decision_brief(summary: pd.DataFrame, differences: pd.DataFrame, runs: pd.Da
     """The brief of an experiment from its tables.
 
     Args:
-        summary: ``arm, outcome, n, median, q05, q95`` (:func:`helsesim.results.summarise`).
+        summary: ``arm, outcome, n, median, q05, q95``
+            (:func:`helsesim.runner.summaries.summarise`).
         differences: ``arm, baseline, outcome, n_pairs, median, q05, q95, share_higher,
-            share_lower`` (:func:`helsesim.results.paired_differences`).
+            share_lower`` (:func:`helsesim.runner.summaries.paired_differences`).
         runs: one row per run with ``arm``, ``seed`` (``status`` if any) and outcome columns.
         baseline: the baseline arm (default: the one named in ``differences``).
         outcomes: the outcomes to consider (default: those of ``summary``, in order).

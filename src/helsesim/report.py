@@ -27,8 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from helsesim import results
+from helsesim import report_cli
 from helsesim.outcomes import TIME_SERIES, outcome_info
+from helsesim.runner import results
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -534,7 +535,7 @@ class GatherCallback(Callback):
     checked before Hydra started: :func:`helsesim.cli.precheck`.)"""
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from helsesim.experiment import sweep_failures
+        from helsesim.runner.multirun import sweep_failures
 
         sweep = Path(config.hydra.sweep.dir)
         status = 0
@@ -564,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="arm for the paired differences (default: the experiment's; for a "
                          "multirun: the first open_call job)")
     ap.add_argument("--no-figures", action="store_true", help="write summary.md only")
-    args = ap.parse_args(argv)
+    args = report_cli.parse_args(ap, argv)  # with --recompute: outcomes from the tables
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         md = report_path(args.path, args.baseline, figures=not args.no_figures)

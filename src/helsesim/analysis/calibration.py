@@ -43,8 +43,8 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from helsesim.analysis import AnalysisError, common, runs, space, targets
-from helsesim.experiment import plan_experiment
-from helsesim.preflight import ResultsConflict
+from helsesim.runner.job_folder import ResultsConflict
+from helsesim.runner.plan import plan_experiment
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class ParticleModel:
     Each call runs the calibration's designs x ``n_seeds`` seeds, the seeds drawn anew, with
     helsesim's single-run API (:func:`helsesim.run_config`; pyabc's sampler runs particles in
     parallel), and computes the targets' statistics from the runs' tables. The configurations
-    are the runner's (planned once by :func:`helsesim.experiment.plan_experiment`), so a
+    are the runner's (planned once by :func:`helsesim.runner.plan_experiment`), so a
     particle runs exactly what a job with the same arm would run.
     """
 

@@ -44,10 +44,10 @@ def write_record(out: Path, cfg: DictConfig, analysis: str, started: float, extr
                  ) -> Path:
     """``analysis.json``: the resolved configuration, the stages and the time taken (each
     stage's runner job has its own manifest.json)."""
-    from helsesim import results
+    from helsesim.runner.manifest import versions
 
     record = dict(analysis=analysis, config=OmegaConf.to_container(cfg, resolve=True),
-                  versions=results.versions(), seconds=round(time.perf_counter() - started, 1),
+                  versions=versions(), seconds=round(time.perf_counter() - started, 1),
                   **extra)
     return write_text(out / "analysis.json", json.dumps(record, indent=1, default=str))
 

@@ -6,7 +6,7 @@ What it uses of helsesim (and nothing else in ``helsesim.app`` imports helsesim)
 
 * configuration: ``helsesim.config`` (the parameter dataclasses' field metadata: unit, doc,
   lo, hi), ``helsesim.api.build_config`` (a validated configuration for the step mode);
-* runs: ``helsesim.experiment.compose_config`` and ``run_experiment`` (the same runner as the
+* runs: ``helsesim.runner.compose_config`` and ``run_experiment`` (the same runner as the
   ``helsesim`` command: paired seeds, worker processes, a job folder with its tables);
   progress is read from the finished parts the runner saves in ``<job>/parts``;
 * step mode: ``helsesim.model.HealthSystem`` (``step()`` is one year) and its tables;
@@ -35,10 +35,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, open_dict
 
-from helsesim import allocation, brief, config, data, plotting, report, results
+from helsesim import allocation, brief, config, data, plotting, report
 from helsesim.api import build_config
-from helsesim.experiment import compose_config, run_experiment
 from helsesim.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome, outcome_info
+from helsesim.runner import compose_config, results, run_experiment
 
 if TYPE_CHECKING:  # imported when the step model is made (see step_model_class)
     from helsesim.model import HealthSystem
