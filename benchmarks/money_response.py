@@ -9,8 +9,8 @@ design:
 * doubling ``national_budget``: the change of municipal staff (filled FTE of the
   municipalities in the final year: ``staff_fte_municipal`` when the summary has it, else
   summed from the municipalities table) and of ``retention_fte_years`` (staff-years whose
-  quit hazard projects removed), as the median paired difference and the share of seeds in
-  which it is positive;
+  quit hazard projects removed), as the median paired difference, its standard deviation
+  over seeds and the share of seeds in which it is positive;
 * a recruitment earmark of 0.5: the same for the small municipalities' staff and for
   ``vacancy_rate_small``;
 * 10 % against 100 % of the budget: how many summary keys differ;
@@ -43,8 +43,11 @@ def staff(result: helsesim.Result, size: str | None = None) -> float:
 
 
 def paired(a: list[float], b: list[float]) -> str:
+    """Median, standard deviation and share positive of the paired differences a - b (the
+    SD measures how well the paired runs share their randomness: common random numbers)."""
     d = np.asarray(a) - np.asarray(b)
-    return f"median diff {np.median(d):+9.3f}, positive in {np.mean(d > 0):4.0%} of seeds"
+    return (f"median diff {np.median(d):+9.3f}, sd {np.std(d, ddof=1):8.3f}, "
+            f"positive in {np.mean(d > 0):4.0%} of seeds")
 
 
 def main() -> None:

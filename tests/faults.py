@@ -60,7 +60,7 @@ STEPS = {
     "table": ("helsesim.runner.store", "stream_table"),  # the five tables are assembled
     "summaries": ("helsesim.runner.store", "write_tables"),  # the summaries are written
     "figure": ("matplotlib.figure", "Figure.savefig"),  # the figures are drawn
-    "summary.md": ("helsesim.report", "render_summary"),  # summary.md, after the figures
+    "summary.md": ("helsesim.report.summary", "render_summary"),  # summary.md, after the figures
     "parts removal": ("shutil", "rmtree"),  # the job is complete; parts/ is removed
 }
 

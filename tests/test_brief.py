@@ -140,35 +140,125 @@ MONEY = {
 def test_money_lines_from_the_columns_there_are():
     b = make_brief(make_runs(MONEY))
     money = texts(b.money, "money")
-    assert money[0] == "`base`: 100 MNOK available, 80 MNOK spent on projects, 20 MNOK unspent."
-    assert money[1].startswith("`fairer`: 100 MNOK available, 90 MNOK spent")
-    # with the model's own columns for the share spent and the money carried over
-    extra = {**MONEY, "spent_share": {a: [0.8] * 8 for a in ("base", "fairer", "same", "noisy")},
-             "carried_over": {a: [20e6] * 8 for a in ("base", "fairer", "same", "noisy")}}
-    money = texts(make_brief(make_runs(extra)).money, "money")
-    assert money[0] == ("`base`: 100 MNOK available, 80 MNOK spent on projects, 80 % of the "
-                        "money available spent, 20 MNOK carried over.")
+    assert money[0] == ("`base`: 100 MNOK available; 80 MNOK granted to projects; 20 MNOK not "
+                        "granted by the end.")
+    assert money[1].startswith("`fairer`: 100 MNOK available; 90 MNOK granted")
+    assert "the same grant (100 MNOK)" in b.money[0].text  # the note: designs on equal money
+
+
+def final_years(runs: pd.DataFrame, available: float, granted: float) -> pd.DataFrame:
+    """A years table with every run's final year: money available and granted in it."""
+    return pd.DataFrame({"run_id": runs["run_id"], "arm": runs["arm"], "year": 10,
+                         "money_available": available, "funded_amount": granted})
+
+
+def test_money_left_at_the_end_and_lapsed_from_the_years_table():
+    all_arms = ("base", "fairer", "same", "noisy")
+    runs = make_runs({**MONEY, "spent_share": {a: [0.8] * 8 for a in all_arms},
+                      "oversubscription": {a: [1.5] * 8 for a in all_arms}})
+    t = tables(runs)
+    # 20 MNOK not granted over the run: 15 left at the end of the final year, 5 lapsed
+    b = brief.decision_brief(t["summary"], t["differences"], runs,
+                             years=final_years(runs, 25e6, 10e6))
+    assert texts(b.money, "money")[0] == (
+        "`base`: 100 MNOK available; 80 MNOK granted to projects (80 %); 15 MNOK left at the "
+        "end; 5 MNOK lapsed; its open calls were asked for 1.5 times the money they offered.")
+    # all of it left at the end: nothing lapsed, and no line says so
+    b = brief.decision_brief(t["summary"], t["differences"], runs,
+                             years=final_years(runs, 30e6, 10e6))
+    assert "lapsed" not in texts(b.money, "money")[0]
 
 
 def test_nok_per_point_of_gini():
-    cost = texts(make_brief(make_runs(MONEY)).cost, "cost_gini")
+    cost = texts(make_brief(make_runs(MONEY)).cost, "cost")
     # fairer: -0.10 Gini = 10 points for 10 MNOK more: 1 MNOK per point
-    assert cost[0] == ("`fairer` lowers the Gini by 10 points for 10 MNOK more: **1 MNOK per "
-                       "point of Gini**.")
-    assert cost[1] == "`same` does not lower the Gini (0 points; spends the same)."
-    assert not texts(make_brief(make_runs(MONEY)).cost, "cost_fte")  # no staff column
+    assert cost[0] == ("`fairer`, with 10 MNOK more: a Gini 10 points lower (better in 8 of 8): "
+                       "**1 MNOK per point of Gini**.")
+    assert cost[1] == ("`same`, with the same money (difference 0 MNOK): the same Gini (better "
+                       "in 0 of 8).")
+    assert "FTE" not in " ".join(cost)  # no staff column
 
 
 def test_nok_per_fte_gained_when_staff_is_counted():
     staff = {"staff_fte_municipal": {"base": [500.0] * 8, "fairer": [520.0] * 8,
                                      "same": [500.0] * 8, "noisy": [490.0] * 8}}
     b = make_brief(make_runs({**MONEY, **staff}))
-    fte = texts(b.cost, "cost_fte")
-    assert fte[0] == ("`fairer` gains 20 municipal FTE for 10 MNOK more: **0.5 MNOK per FTE "
-                      "gained**.")
-    assert fte[2] == "`noisy` gains no municipal FTE (-10 FTE; spends the same)."
+    cost = texts(b.cost, "cost")
+    assert cost[0].startswith("`fairer`, with 10 MNOK more: +20 municipal FTE filled at the end "
+                              "(better in 8 of 8): **0.5 MNOK per FTE gained**; a Gini 10 points")
+    assert cost[2].startswith("`noisy`, with the same money (difference 0 MNOK): -10 municipal "
+                              "FTE filled at the end (better in 0 of 8)")
     md = b.markdown()
     assert "**Cost-effectiveness**" in md and "0.5 MNOK per FTE gained" in md
+
+
+def test_gains_at_the_same_money_or_unclear_gains_are_not_priced():
+    same_money = {**MONEY, "total_funded": {a: [80e6] * 8 for a in
+                                            ("base", "fairer", "same", "noisy")}}
+    cost = texts(make_brief(make_runs(same_money)).cost, "cost")
+    assert cost[0] == ("`fairer`, with the same money (difference 0 MNOK): a Gini 10 points "
+                       "lower (better in 8 of 8).")
+    # more money, but more staff in only 4 of 8 seeds: no price per FTE
+    staff = {"staff_fte_municipal": {"base": [500.0] * 8, "fairer": [530.0, 490.0] * 4,
+                                     "same": [500.0] * 8, "noisy": [500.0] * 8}}
+    cost = texts(make_brief(make_runs({**MONEY, **staff})).cost, "cost")
+    assert "(better in 4 of 8);" in cost[0] and "per FTE" not in cost[0]
+
+
+def worlds(shares: dict[tuple[str, str], float], baseline: str = "base") -> brief.WorldsCheck:
+    return brief.WorldsCheck("results/robustness/t", 64, baseline, pd.DataFrame(
+        [dict(design=d, outcome=o, share=v) for (d, o), v in shares.items()]))
+
+
+def test_wins_are_checked_over_a_robustness_run_of_the_same_scenario():
+    t = tables(make_runs())
+    gini = "gini_benefit_per_capita"
+    b = brief.decision_brief(t["summary"], t["differences"], t["runs"],
+                             worlds=worlds({("fairer", gini): 0.9}))
+    ok = texts(b.flags, "worlds")
+    assert ok == ["Over the robustness run `results/robustness/t` (64 plausible worlds of the "
+                  "parameters, same scenario), these hold in at least 80 % of the worlds: "
+                  "`fairer` better on Gini of RS benefit per inhabitant (90 % of worlds)."]
+    b = brief.decision_brief(t["summary"], t["differences"], t["runs"],
+                             worlds=worlds({("fairer", gini): 0.55}))
+    assert texts(b.flags, "worlds")[0].startswith("⚠ Over the robustness run")
+    b = brief.decision_brief(t["summary"], t["differences"], t["runs"],
+                             worlds=worlds({("fairer", gini): 0.9}, baseline="other"))
+    assert "against `other`, not `base`" in texts(b.flags, "worlds")[0]
+
+
+def test_a_consistent_but_tiny_difference_is_called_negligible():
+    runs = make_runs()
+    # 0.0001 lower Gini in every seed: under a tenth of base's spread (~0.066 over 8 seeds)
+    runs.loc[runs["arm"] == "noisy", "gini_benefit_per_capita"] = (
+        runs.loc[runs["arm"] == "base", "gini_benefit_per_capita"].to_numpy() - 0.0001)
+    b = make_brief(runs)
+    gini = next(t for t in texts(b.headline) if "Gini" in t)
+    assert ("Consistent but negligible (under 10 % of `base`'s seed-to-seed spread): `noisy` "
+            "(better in 8 of 8; difference -0.0001)") in gini
+    assert "Better: `fairer`" in gini and "`noisy` in 8 of 8" not in gini
+    short = next(t for t in texts(b.short, "short") if t.startswith("`noisy`"))
+    assert short == ("`noisy` makes no clear difference to any of the 2 headline outcomes; it "
+                     "differs consistently but negligibly on 1 (Gini of RS benefit per "
+                     "inhabitant).")
+
+
+def test_in_short_counts_wins_and_losses_per_arm():
+    runs = make_runs()
+    runs.loc[runs["arm"] == "same", "vacancy_rate"] += 0.01  # worse in every seed
+    short = texts(make_brief(runs).short, "short")
+    assert short[0] == ("`fairer` is better on 1 of 2 headline outcomes (Gini of RS benefit per "
+                        "inhabitant) and worse on none.")
+    assert short[1].startswith("`same` is worse on 1 of 2 headline outcomes (Vacancy rate")
+    assert short[1].endswith(") and better on none.")
+    assert short[2] == "`noisy` makes no clear difference to any of the 2 headline outcomes."
+
+
+@pytest.mark.parametrize("share,expected", [(0.997, "99.7 %"), (0.99996, "99.9 %"),
+                                            (1.0, "100 %"), (0.0004, "0.1 %"), (0.0, "0 %"),
+                                            (0.8, "80 %")])
+def test_shares_that_are_not_all_or_nothing_do_not_read_so(share, expected):
+    assert brief.pct(share) == expected
 
 
 def test_failed_runs_are_left_out():
@@ -178,7 +268,7 @@ def test_failed_runs_are_left_out():
     runs.loc[bad, "total_funded"] = 0.0  # a failed run's value must not enter the medians
     b = brief.decision_brief(*(tables(runs)[k] for k in ("summary", "differences")), runs)
     assert b.n_seeds == 8
-    assert texts(b.money, "money")[0].startswith("`base`: 100 MNOK available, 80 MNOK spent")
+    assert texts(b.money, "money")[0].startswith("`base`: 100 MNOK available; 80 MNOK granted")
 
 
 def test_one_arm_has_nothing_to_compare():
@@ -225,3 +315,19 @@ def test_every_number_of_a_headline_traces_to_the_tables():
     import re
     numbers = re.findall(r"\d+\.?\d*", gini.replace("`fairer`", "").replace("`base`", ""))
     assert numbers and set(numbers) <= allowed, set(numbers) - allowed
+
+
+def test_few_seeds_say_a_finding_may_be_chance():
+    """With 3 seeds, all 3 in one direction happens a quarter of the time without any effect;
+    with 30 the rule is firm and nothing is said."""
+    assert brief.chance_of_a_call(3) == pytest.approx(0.25)
+    assert brief.chance_of_a_call(30) < 0.01
+    runs = make_runs()
+    few = make_brief(runs[runs["seed"] <= 3])
+    assert texts(few.flags, "chance")[0].startswith("⚠ With 3 paired seeds, an arm that changes "
+                                                   "nothing would still be called better or "
+                                                   "worse on an outcome 25 % of the time")
+    assert texts(make_brief(make_runs()).flags, "chance")  # 8 seeds: 7 %
+    many = pd.concat([make_runs().assign(seed=lambda df, k=k: df["seed"] + 8 * k)
+                      for k in range(4)], ignore_index=True)  # 32 paired seeds
+    assert not texts(make_brief(many).flags, "chance")

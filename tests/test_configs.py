@@ -11,6 +11,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
+from helsesim import data
 from helsesim.config import ConfigError, SimConfig, to_flat_dict
 from helsesim.hydra_schema import HelsesimConfig
 from helsesim.model.allocation import DESIGNS
@@ -78,6 +79,25 @@ def test_yaml_states_only_changes():
 def test_a_community_key_works_as_scenario_name(compose):
     plan = plan_experiment(compose(["scenario.name=st_olavs", "experiment.n_seeds=1"]))
     assert plan.info()["scenario"] == "st_olavs"
+
+
+@pytest.mark.parametrize("name", data.scenario_names())
+def test_every_scenario_is_an_option_of_the_scenario_group(compose, name):
+    """`scenario=<key>` composes for each of the 19 communities, norway and synthetic (the
+    communities from the data's one list, not from files), and plans as that scenario."""
+    cfg = compose([f"scenario={name}", "experiment.n_seeds=1", "years=1"])
+    assert cfg.scenario.name == name
+    assert plan_experiment(cfg).info()["scenario"] == name
+
+
+def test_the_scenario_group_lists_the_data_s_communities():
+    from hydra.core.config_store import ConfigStore
+
+    from helsesim.hydra_schema import register_configs
+
+    register_configs()
+    stored = {k.removesuffix(".yaml") for k in ConfigStore.instance().list("scenario")}
+    assert stored == set(data.community_names()) and len(stored) == data.N_COMMUNITIES
 
 
 def test_way_forward_arms_take_their_values_from_the_group_files(compose):

@@ -180,9 +180,13 @@ def test_cli_end_to_end(tmp_path):
     assert (out / ".hydra" / "config.yaml").exists()
     assert (out / "summary.md").exists() and (out / "manifest.json").exists()
     assert len(list((out / "figures").glob("*.png"))) >= 5
-    # the report command redraws a single job
+    # the report command redraws a single job; another baseline goes to its own folder and
+    # leaves the job's report as it was
+    before = (out / "summary.md").read_text()
     run_cli([str(out), "--baseline", "lottery"], cwd=tmp_path, name="helsesim-report")
-    assert "against `lottery`" in (out / "summary.md").read_text()
+    assert "against `lottery`" in (out / "baseline_lottery" / "summary.md").read_text()
+    assert (out / "baseline_lottery" / "figures" / "paired_differences.png").exists()
+    assert (out / "summary.md").read_text() == before
 
 
 def test_multirun_and_report(tmp_path):
@@ -201,13 +205,15 @@ def test_multirun_and_report(tmp_path):
         f"{d}, compensation={c}" for d in ("open_call", "governance_led") for c in (0, 1))
     assert all(sorted(g) == [1, 2] for _, g in runs.groupby("arm")["seed"])
     assert len(list((sweep / "figures").glob("*.png"))) >= 5
-    # and again by the report command, with another baseline
+    # and again by the report command, with another baseline, in a folder of its own
     run_cli([str(sweep), "--baseline", "governance_led, compensation=1"], cwd=tmp_path,
             name="helsesim-report")
-    md = (sweep / "summary.md").read_text()
+    other = sweep / "baseline_governance_led_compensation=1"
+    md = (other / "summary.md").read_text()
     assert "against `governance_led, compensation=1`" in md
-    diffs = pd.read_parquet(sweep / "differences.parquet")
+    diffs = pd.read_parquet(other / "differences.parquet")
     assert set(diffs["arm"]) == set(runs["arm"]) - {"governance_led, compensation=1"}
+    assert "against `open_call, compensation=0`" in (sweep / "summary.md").read_text()
     assert json.loads((sweep / "manifest.json").read_text())["jobs"][0]["overrides"]
 
 

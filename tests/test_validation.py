@@ -323,21 +323,24 @@ def test_every_parameter_at_its_bound_runs_to_finite_outcomes(path, bound):
 
 def test_a_horizon_beyond_the_labour_markets_limit_is_refused_before_the_first_year(
         monkeypatch):
-    """Positions compound with need_growth; numpy's hypergeometric draws take fewer than 1e9
-    job seekers. The refused horizon is below the real breaking point: without the check the
-    run fails inside numpy some years later; at the allowed limit it runs."""
+    """Positions compound with need_growth; the labour market draws one uniform per job seeker
+    and takes fewer than MAX_SEEKERS of one community and profession. The refused horizon is
+    below the real limit: at the allowed horizon it runs; without the check, the labour market
+    itself refuses a year beyond its limit."""
     from helsesim import api
+    from helsesim.model import workforce
 
     with pytest.raises(ConfigError, match=r"years: got 1000; allowed here: <= (\d+)") as e:
         helsesim.simulate(scenario="norway", years=1000)
     assert "need_growth=0.015" in str(e.value)
-    with pytest.raises(ConfigError, match=r"allowed here: <= 31\b"):
-        helsesim.simulate(need_growth=0.5, years=32)
-    res = helsesim.simulate(need_growth=0.5, years=31)
+    with pytest.raises(ConfigError, match=r"allowed here: <= 20\b"):
+        helsesim.simulate(need_growth=0.5, years=21)
+    res = helsesim.simulate(need_growth=0.5, years=20)
     assert math.isfinite(res.summary["vacancy_rate"])
     monkeypatch.setattr(api, "check_horizon", lambda model, cfg: None)
-    with pytest.raises(ValueError, match="ngood and nbad must be less than 1000000000"):
-        helsesim.simulate(need_growth=0.5, years=45)
+    monkeypatch.setattr(workforce, "MAX_SEEKERS", 10_000)
+    with pytest.raises(ValueError, match="beyond the labour market's limit"):
+        helsesim.simulate(need_growth=0.5, years=12)
 
 
 def test_an_infinite_outcome_is_refused_not_returned(monkeypatch):

@@ -85,11 +85,6 @@ def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
     return tables, result
 
 
-#: numpy's hypergeometric draws (the labour market: who of the job seekers is hired) take
-#: fewer than 10**9 job seekers of one community and profession.
-MAX_LABOUR_POOL = 10**9
-
-
 def check_horizon(model: HealthSystem, cfg: SimConfig) -> None:
     """Refuse, before the first year, a horizon the model cannot compute.
 
@@ -97,11 +92,14 @@ def check_horizon(model: HealthSystem, cfg: SimConfig) -> None:
     community, never adds any). The job seekers of one community and profession are at most
     its staff (no more than its rounded positions) plus the year's entrants (Poisson, mean
     ``inflow_rate`` x positions; bounded here at 10 standard deviations), and must stay below
-    :data:`MAX_LABOUR_POOL`.
+    the labour market's limit (``workforce.MAX_SEEKERS``: it draws one uniform per job seeker
+    and round).
 
     Raises:
         ConfigError: naming ``years`` and the most years this scenario allows.
     """
+    from helsesim.model.workforce import MAX_SEEKERS
+
     lp = cfg.params.labour
     growth = max(1.0, 1.0 + lp.need_growth)
     workforce = model.workforce
@@ -118,22 +116,23 @@ def check_horizon(model: HealthSystem, cfg: SimConfig) -> None:
         entrants = lp.inflow_rate * positions
         return positions + n_employers + entrants + 10 * math.sqrt(entrants) + 10
 
-    if pool(cfg.years) < MAX_LABOUR_POOL:
+    if pool(cfg.years) < MAX_SEEKERS:
         return
-    if pool(0) >= MAX_LABOUR_POOL:
+    if pool(0) >= MAX_SEEKERS:
         raise ConfigError(f"scenario: the largest labour pool ({where}: {largest:,.0f} "
                           f"positions of one profession) is beyond what the model can compute "
                           f"(job seekers of one community and profession must stay below "
-                          f"{MAX_LABOUR_POOL:.0e}, numpy's limit for the labour market's draws)")
-    most = math.floor(math.log((MAX_LABOUR_POOL - n_employers - 10 * math.sqrt(
-        MAX_LABOUR_POOL) - 10) / (largest * (1 + lp.inflow_rate))) / math.log(growth))
-    while most > 0 and pool(most) >= MAX_LABOUR_POOL:
+                          f"{MAX_SEEKERS:.0e}, the labour market's limit: one random draw per "
+                          "job seeker)")
+    most = math.floor(math.log((MAX_SEEKERS - n_employers - 10 * math.sqrt(
+        MAX_SEEKERS) - 10) / (largest * (1 + lp.inflow_rate))) / math.log(growth))
+    while most > 0 and pool(most) >= MAX_SEEKERS:
         most -= 1
     raise ConfigError(f"years: got {cfg.years}; allowed here: <= {most}: positions grow by "
                       f"need_growth={lp.need_growth} a year, and by then the job seekers of one "
                       f"community and profession ({where}: {largest:,.0f} positions at the "
-                      f"start) would pass {MAX_LABOUR_POOL:.0e}, numpy's limit for the labour "
-                      "market's draws")
+                      f"start) would pass {MAX_SEEKERS:.0e}, the labour market's limit (one "
+                      "random draw per job seeker)")
 
 
 def check_computable(cfg: SimConfig) -> None:

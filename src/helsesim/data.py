@@ -100,6 +100,26 @@ def scenario_names() -> list[str]:
     return ["nordland", "norway", "synthetic"] + [c for c in community_names() if c != "nordland"]
 
 
+def scenario_title(name: str, long: bool = False) -> str:
+    """How a scenario is named in titles and captions: ``Helgeland``, ``Norway`` and ``a synthetic
+    community``; ``long`` adds what it holds (the trust and its municipalities, all 19
+    communities)."""
+    if name == "synthetic":
+        return "a synthetic community" if not long else (
+            "a synthetic health community (random sizes and positions)")
+    m = municipalities()
+    if name == "norway":
+        return "Norway" if not long else (
+            f"Norway (all {m['community'].nunique()} health communities, {len(m)} "
+            "municipalities)")
+    rows = m[m["community"] == name]
+    if rows.empty:
+        return name
+    title = str(rows["health_community"].iloc[0])
+    return title if not long else (f"the {title} health community ({rows['health_trust'].iloc[0]}"
+                                   f" and its {len(rows)} municipalities)")
+
+
 @dataclass
 class Community:
     """One health community as input to the model: its municipalities and its trust."""

@@ -114,6 +114,23 @@ class HelsesimConfig(SimConfig):
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
+#: The scenario of ``conf/config.yaml``'s defaults list.
+DEFAULT_SCENARIO = "nordland"
+
+
 def register_configs() -> None:
-    """Register the schema as ``base_config`` (idempotent)."""
-    ConfigStore.instance().store(name="base_config", node=HelsesimConfig)
+    """Register the schema as ``base_config``, and every health community as an option of the
+    ``scenario`` group (``scenario=helgeland``), from the one list of them in
+    :func:`helsesim.data.community_names` (idempotent). ``conf/scenario/`` holds the other
+    scenarios (``norway``, ``synthetic``). When the data cannot be read, only the default
+    (``conf/config.yaml``'s) is registered, so that the data check says why before any run."""
+    from helsesim.data import DataError, community_names
+
+    store = ConfigStore.instance()
+    store.store(name="base_config", node=HelsesimConfig)
+    try:
+        keys = community_names()
+    except DataError:  # the default still composes; the data check names the problem
+        keys = [DEFAULT_SCENARIO]
+    for key in keys:
+        store.store(group="scenario", name=key, node={"name": key}, provider="helsesim")

@@ -13,8 +13,9 @@ What it uses of helsesim (and nothing else in ``helsesim.app`` imports helsesim)
 * data: ``helsesim.data`` (communities, municipality positions);
 * outcomes: ``helsesim.outcomes`` (``Outcome``, ``outcome_info``, ``OUTCOMES``,
   ``DEFAULT_OUTCOMES``); the allocation designs ``helsesim.allocation.DESIGNS``;
-* figures: ``helsesim.plotting`` and the map data of ``helsesim.report`` (``map_nodes``,
-  ``project_ties``, ``final_year``); the decision brief: ``helsesim.brief``.
+* figures: ``helsesim.report.plots`` and ``helsesim.report.maps`` (the map data:
+  ``map_nodes``, ``project_ties``, ``positions``; the map: ``plot_map``); the decision brief:
+  ``helsesim.brief``.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ import pandas as pd
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, open_dict
 
-from helsesim import allocation, brief, config, data, plotting, report
+from helsesim import allocation, brief, config, data
 from helsesim.api import build_config
 from helsesim.outcomes import DEFAULT_OUTCOMES, OUTCOMES, Outcome, outcome_info
+from helsesim.outcomes import TIME_SERIES as YEARLY_HEADLINE
+from helsesim.report import maps, plots
 from helsesim.runner import compose_config, results, run_experiment
 
 if TYPE_CHECKING:  # imported when the step model is made (see step_model_class)
     from helsesim.model import HealthSystem
 
 #: Outcomes drawn over time unless the user picks others.
-TIME_SERIES = list(report.TIME_SERIES)
+TIME_SERIES = list(YEARLY_HEADLINE)
 #: Columns of the tables the app reads (a Norway job's tables are read in part).
-MAP_COLUMNS = list(dict.fromkeys([*report.MAP_COLUMNS, *report.STATIC_COLUMNS]))
-TIE_COLUMNS = list(report.TIE_COLUMNS)
+MAP_COLUMNS = list(dict.fromkeys([*maps.MAP_COLUMNS, *maps.STATIC_COLUMNS]))
+TIE_COLUMNS = list(maps.TIE_COLUMNS)
 #: The groups whose parameters the app offers as sliders, in order.
 LEVER_GROUPS = ("levers", "scenario", "allocation")
 #: Parameters of those groups that are not levers an analyst moves in the app.
@@ -419,25 +422,25 @@ def map_figure(analysis: Analysis) -> Figure:
                             analysis.tables["projects"], analysis.tables["runs"])
     single = nodes["community"].nunique() == 1
     arms = analysis.arms[::-1]  # the design first, the baseline beside it
-    return plotting.plot_map(nodes, ties, arms, title="Where the money went and who worked "
+    return maps.plot_map(nodes, ties, arms, title="Where the money went and who worked "
                              "together", note=_note(analysis), label_largest=3 if single else 0)
 
 
 def time_series_figure(analysis: Analysis, outcomes: list[str]) -> Figure:
-    return plotting.plot_time_series(analysis.tables["years"], outcomes, analysis.arms,
+    return plots.plot_time_series(analysis.tables["years"], outcomes, analysis.arms,
                                      analysis.baseline, title="Outcomes over time",
                                      note=_note(analysis))
 
 
 def distribution_figure(analysis: Analysis, outcomes: list[str]) -> Figure:
     outcomes = [o for o in outcomes if o in analysis.tables["runs"]]
-    return plotting.plot_outcome_distributions(
+    return plots.plot_outcome_distributions(
         results.ok_runs(analysis.tables["runs"]), outcomes, analysis.arms, analysis.baseline,
         title="End-of-run outcomes", note=_note(analysis))
 
 
 def differences_figure(analysis: Analysis, outcomes: list[str]) -> Figure:
-    return plotting.plot_paired_differences(
+    return plots.plot_paired_differences(
         analysis.tables["differences"], outcomes, analysis.arms, analysis.baseline,
         title=f"Paired differences against {analysis.baseline}", note=_note(analysis))
 
@@ -495,18 +498,18 @@ def _map_data(last_year: pd.DataFrame, projects: pd.DataFrame, runs: pd.DataFram
                         ].drop_duplicates("municipality_id")
     benefits = last_year[["arm", "municipality_id", "benefit_per_capita"]]
     finished = runs[runs["status"] == "ok"].groupby("arm").size()
-    return (report.map_nodes(benefits, statics, report.positions()),
-            report.project_ties(projects, finished))
+    return (maps.map_nodes(benefits, statics, maps.positions()),
+            maps.project_ties(projects, finished))
 
 
 def step_map_figure(state: dict, title: str) -> Figure:
     nodes, ties = _map_data(state["municipalities"], state["projects"], state["runs"])
     single = nodes["community"].nunique() == 1
-    return plotting.plot_map(nodes, ties, ["this run"], title=title,
+    return maps.plot_map(nodes, ties, ["this run"], title=title,
                              note="Benefit received and ties from projects funded so far.",
                              label_largest=3 if single else 0)
 
 
 def step_series_figure(state: dict, outcomes: list[str]) -> Figure:
-    return plotting.plot_time_series(state["years"], outcomes, ["this run"], None,
+    return plots.plot_time_series(state["years"], outcomes, ["this run"], None,
                                      title="This run so far")

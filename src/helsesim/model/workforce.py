@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from helsesim.model import inversion
 from helsesim.model.agents import REFERENCE_POPULATION
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 MAX_EXPONENT = 50.0
 #: Rounds of the matching: seekers not placed try the remaining vacancies again.
 MATCHING_ROUNDS = 3
+#: Job seekers of one community and profession the labour market takes (one random draw per
+#: job seeker and round: beyond this a year would take minutes); ``api.check_horizon``
+#: refuses a horizon that would pass it.
+MAX_SEEKERS = 10**7
 
 
 @dataclass
@@ -149,22 +154,31 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     raw = np.minimum(params.quit_rate * ratios * np.exp(-params.retention_sensitivity
                                                          * attract), 0.95)
     q = raw if retention is None else raw * (1.0 - np.asarray(retention)[:, None])
-    quits = rng.binomial(filled, q)
+    # the year's uniforms in a fixed layout (common random numbers, docs/ODD.md 4.9): per
+    # employer and profession quits, exits, leavers, the open jobs' rounding and placement
+    # graduates; per community and profession entrants and the two origins of hired movers;
+    # each draw is the inverse CDF of its own uniform, and the matching's rounds draw from
+    # their own child streams
+    uniforms = rng.random((5, n, k))
+    community_uniforms = rng.random((3, len(sizes), k))
+    rounds = rng.spawn(MATCHING_ROUNDS)
+    quits = inversion.binomial(uniforms[0], filled, q)
     # leaving the sector (retirement, another occupation) is no likelier for a profession
     # that changes jobs more often: its share of quits is the nurses' over the quit ratio
-    exits = rng.binomial(quits, np.minimum(params.exit_share / np.maximum(ratios, 1e-12), 1.0))
-    leavers = rng.binomial(quits - exits, np.minimum(
+    exits = inversion.binomial(uniforms[1], quits, np.minimum(
+        params.exit_share / np.maximum(ratios, 1e-12), 1.0))
+    leavers = inversion.binomial(uniforms[2], quits - exits, np.minimum(
         params.leave_community_share * np.exp(-params.outside_sensitivity * attract), 1.0))
     movers = quits - exits - leavers + surplus
     filled = filled - quits
     # matching friction: only a share of the vacancies can be filled within the year (notice
     # periods, time to hire), in whole posts (stochastic rounding); the others wait
     fillable = params.fill_chance * (cap - filled)
-    open_jobs = (fillable + rng.random(fillable.shape)).astype(np.int64)
+    open_jobs = (fillable + uniforms[3]).astype(np.int64)
     # graduates of funded placements: hired first where they had their placement
-    placement_hired = spare = 0
+    placement_hired = spare = graduates = 0
     if placement_graduates is not None:
-        graduates = rng.poisson(placement_graduates)
+        graduates = inversion.poisson(uniforms[4], placement_graduates)
         placement_hired = np.minimum(graduates, open_jobs)
         open_jobs = open_jobs - placement_hired
         filled = filled + placement_hired
@@ -182,16 +196,19 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     sums = np.add.reduceat(stacked, starts, axis=0)
     community_positions = sums[:, 2 * k:3 * k]
     pipeline = np.array([1.0, 1.0, params.inflow_ratio_health_worker])
-    entrants = rng.poisson((params.inflow_rate + params.migration_rate) * pipeline
-                           * community_positions
-                           * np.exp(params.outside_sensitivity * sums[:, :k]
-                                    / sums[:, k:2 * k])) + spare
+    entrants = inversion.poisson(
+        community_uniforms[0], (params.inflow_rate + params.migration_rate) * pipeline
+        * community_positions * np.exp(params.outside_sensitivity * sums[:, :k]
+                                       / sums[:, k:2 * k])) + spare
     from_trust = sums[:, 4 * k:].astype(np.int64)
     from_all = sums[:, 3 * k:4 * k].astype(np.int64)
     seekers = np.empty((len(sizes), 2, k), dtype=np.int64)
     seekers[:, 0], seekers[:, 1] = from_all, entrants
+    if seekers.max(initial=0) >= MAX_SEEKERS:
+        raise ValueError(f"job seekers of one community and profession: {seekers.max():,}, "
+                         f"beyond the labour market's limit {MAX_SEEKERS:.0e}")
     hired_movers, hired_entrants, unplaced = _match(
-        open_jobs, attract, is_trust, params, rng, starts, sizes, comm, slot, seekers,
+        open_jobs, attract, is_trust, params, rounds, starts, sizes, comm, slot, seekers,
         community_positions)
     filled = filled + hired_movers + hired_entrants
     # who of the movers was hired, by origin: a draw without replacement from the movers'
@@ -199,14 +216,16 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
     # flows into each employer type add up to its hires
     hires = np.add.reduceat(np.concatenate([hired_movers, hired_movers * trust_rows], axis=1),
                             starts, axis=0)
-    h_trust = rng.hypergeometric(from_trust, from_all - from_trust, hires[:, :k])
+    h_trust = inversion.hypergeometric(community_uniforms[1], from_trust,
+                                       from_all - from_trust, hires[:, :k])
     h_muni = hires[:, :k] - h_trust
-    t_from_trust = rng.hypergeometric(h_trust, h_muni, hires[:, k:])
+    t_from_trust = inversion.hypergeometric(community_uniforms[2], h_trust, h_muni,
+                                            hires[:, k:])
     m_to_trust = hires[:, k:] - t_from_trust
     hired_entrants = hired_entrants + placement_hired
     if detail is not None:
         detail.update(quits=quits, exits=exits, leavers=leavers, hired_movers=hired_movers,
-                      hired_entrants=hired_entrants, entrants=entrants)
+                      hired_entrants=hired_entrants, entrants=entrants, graduates=graduates)
     # per employer, all professions: entrants hired, exits, quits, leavers, placement hires,
     # quits avoided by projects (expected)
     per_employer = np.zeros((n, 6))
@@ -235,7 +254,7 @@ def labour_years(positions: np.ndarray, filled: np.ndarray, attract: np.ndarray,
 
 
 def _match(open_jobs: np.ndarray, attract: np.ndarray, is_trust: np.ndarray,
-           params: LabourParams, rng: np.random.Generator, starts: np.ndarray,
+           params: LabourParams, rounds: list[np.random.Generator], starts: np.ndarray,
            sizes: np.ndarray, comm: np.ndarray, slot: np.ndarray, seekers: np.ndarray,
            community_positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Job seekers choose employers with vacancies, or the outside option.
@@ -272,14 +291,17 @@ def _match(open_jobs: np.ndarray, attract: np.ndarray, is_trust: np.ndarray,
     seekers = seekers.copy()
     left = np.zeros_like(seekers)  # took the outside option
     vac = open_jobs
-    for _ in range(MATCHING_ROUNDS):
+    for rng in rounds:
         weights[comm, :, :, slot] = vac[:, None, :] * pull
         total = weights.sum(axis=3)
         live = (seekers > 0) & (total > 0)
         if not live.any():
             break
-        draw = rng.multinomial(np.where(live, seekers, 0),
-                               weights / np.where(total > 0, total, 1.0)[..., None])
+        # every seeker chooses on its own, seeker i of each group by the round's i-th row of
+        # uniforms (one column per group): a paired run meets the same uniforms
+        choosing = np.where(live, seekers, 0).ravel()
+        draw = inversion.choose(rng, choosing, weights.reshape(choosing.size, -1)
+                                ).reshape(weights.shape)
         at = draw[comm, :, :, slot]  # (n, 2, k)
         got = np.minimum(at, vac[:, None, :])
         np.minimum(got[:, 1], vac - got[:, 0], out=got[:, 1])
