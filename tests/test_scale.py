@@ -121,7 +121,9 @@ def readme_cluster_steps() -> list[str]:
 def ray_world(tmp_path):
     """A world of its own for Ray: an empty HOME and Ray's session files in a fresh short
     folder (its socket paths must stay under 108 bytes, so not in tmp_path); nothing is read
-    from or left in ~/.ray or /tmp/ray."""
+    from or left in ~/.ray or /tmp/ray. Matplotlib (the report, drawn since the report became
+    a package even without figures: summary.md) keeps its font cache in a folder of its own,
+    so that HOME shows what Ray leaves."""
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'helsesim[ray]' (Ray "
                                       "has no wheel for some platforms and Pythons)")
     home = tmp_path / "home"
@@ -130,6 +132,7 @@ def ray_world(tmp_path):
     before = sorted(Path("/tmp/ray").iterdir()) if Path("/tmp/ray").is_dir() else None
     env = {k: v for k, v in CLI_ENV.items() if not k.startswith("RAY_")}
     env.update(HOME=str(home), RAY_TMPDIR=str(ray_tmp), RAY_USAGE_STATS_ENABLED="0",
+               MPLCONFIGDIR=str(tmp_path / "matplotlib"),
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     yield env
     shutil.rmtree(ray_tmp, ignore_errors=True)
