@@ -92,13 +92,13 @@ def check_horizon(model: HealthSystem, cfg: SimConfig) -> None:
     community, never adds any). The job seekers of one community and profession are at most
     its staff (no more than its rounded positions) plus the year's entrants (Poisson, mean
     ``inflow_rate`` x positions; bounded here at 10 standard deviations), and must stay below
-    the labour market's limit (``workforce.MAX_SEEKERS``: it draws one uniform per job seeker
+    the labour market's limit (``labour_market.MAX_SEEKERS``: it draws one uniform per job seeker
     and round).
 
     Raises:
         ConfigError: naming ``years`` and the most years this scenario allows.
     """
-    from helsesim.model.workforce import MAX_SEEKERS
+    from helsesim.model.labour_market import MAX_SEEKERS
 
     lp = cfg.params.labour
     growth = max(1.0, 1.0 + lp.need_growth)
