@@ -17,6 +17,7 @@ from hydra.errors import ConfigCompositionException
 from helsesim import data
 from helsesim.config import ConfigError
 from helsesim.data import DataError
+from helsesim.model.allocation import DESIGNS
 from helsesim.runner import job_folder
 from helsesim.runner.job import run_experiment
 from helsesim.runner.job_folder import ResultsConflict
@@ -65,7 +66,8 @@ BAD_CONFIGS = {
                                     ["experiment.name", "../../x", "folder name"]),
     "a negative chunk size": (["experiment.chunk_size=-1"], ["experiment.chunk_size", "-1"]),
     "too many seeds": (["experiment.n_seeds=100000000"], ["experiment.n_seeds", "100000000"]),
-    "too many runs": (["experiment.n_seeds=300000"], ["1,500,000 runs", "1,000,000"]),
+    "too many runs": (["experiment.n_seeds=300000"],  # an arm per design
+                      [f"{len(DESIGNS) * 300_000:,} runs", "1,000,000"]),
     "a horizon the model cannot compute": (["scenario.name=norway", "years=1000"],
                                            ["years: got 1000", "allowed here: <= 467",
                                             "need_growth"]),
@@ -234,7 +236,7 @@ def test_the_same_job_again_runs_nothing_and_a_changed_execution_setting_is_allo
         res = run_experiment(compose([*QUIET, "experiment.n_jobs=2", "experiment.chunk_size=3"]),
                              written)
     assert "nothing to run" in caplog.text
-    assert len(res.tables["runs"]) == 5
+    assert len(res.tables["runs"]) == len(DESIGNS)  # one seed of each design
     assert snapshot(written) == before
 
 

@@ -15,15 +15,17 @@ import pytest
 from faults import FailRuns
 
 from helsesim import report
+from helsesim.model.allocation import DESIGNS
 from helsesim.runner.manifest import read_manifest, write_manifest
 from helsesim.runner.recompute import recompute_job
 from helsesim.runner.store import check_files
 from helsesim.runner.summaries import SUMMARY_FILES
 
-#: 5 designs x 3 seeds, one failed run (it keeps no outcomes).
+#: Every design x 3 seeds, one failed run (it keeps no outcomes).
 JOB = ["experiment=compare_allocation", "years=3", "experiment.n_seeds=3", "experiment.n_jobs=1",
        "experiment.progress=false", "experiment.figures=false"]
 FAILED = 4
+RUNS = 3 * len(DESIGNS)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,8 @@ def test_recompute_reproduces_the_stored_outcomes(finished, tmp_path, capsys):
     assert not tables_of_runs_equal(job, before["runs"])
 
     assert report.main([str(job), "--recompute", "--no-figures"]) == 0
-    assert "recomputed the outcomes of 14 runs" in capsys.readouterr().out  # not the failed one
+    # not the failed one
+    assert f"recomputed the outcomes of {RUNS - 1} runs" in capsys.readouterr().out
     after = tables_of(job)
     for name, table in before.items():
         assert after[name].schema.remove_metadata().equals(table.schema.remove_metadata()), name
@@ -85,7 +88,7 @@ def test_recompute_in_batches_equals_at_once_and_the_job_needs_no_run(finished, 
     shutil.copytree(finished, job)
     before = tables_of(job)
     damage(job)
-    assert recompute_job(job, batch_runs=2) == 14
+    assert recompute_job(job, batch_runs=2) == RUNS - 1
     assert tables_of(job)["runs"].equals(before["runs"])
     ran = []
     run_experiment(compose_config(JOB), job, before_run=ran.append)
@@ -103,7 +106,7 @@ def test_recompute_each_job_of_a_multirun(finished, tmp_path):
     for num in ("0", "1"):
         assert pq.read_table(sweep / num / "runs.parquet").equals(tables_of(finished)["runs"])
     gathered = pd.read_parquet(sweep / "runs.parquet")
-    assert len(gathered) == 2 * 15 and "vacancy_rate_small" in gathered
+    assert len(gathered) == 2 * RUNS and "vacancy_rate_small" in gathered
 
 
 def test_an_unfinished_job_is_refused_in_one_line(finished, tmp_path, capsys):
