@@ -21,6 +21,7 @@ import pytest
 from conftest import BIN, CLI_ENV, assert_same_tables, read, run_cli
 from faults import KillWorkerOnce
 
+from helsesim.model.allocation import DESIGNS
 from helsesim.runner import store
 from helsesim.runner.compose import restrict_to_design
 from helsesim.runner.evaluator import Evaluator, run_chunk
@@ -30,7 +31,7 @@ from helsesim.runner.local import LocalEvaluator
 from helsesim.runner.plan import plan_experiment
 from helsesim.runner.ray_cluster import RayEvaluator
 
-#: A small sweep as the CLI runs it (5 designs x n seeds).
+#: A small sweep as the CLI runs it (every design x n seeds).
 SMALL = ["years=2", "experiment.progress=false", "experiment.figures=false"]
 
 
@@ -40,12 +41,14 @@ def test_failed_runs_are_counted_in_the_exit_status(tmp_path):
                    f"hydra.run.dir={job}"], cwd=tmp_path, faults={"fail_runs": [1, 6]},
                   status=1)
     out = res.stdout + res.stderr
-    assert f"2 of 10 runs failed; see the status and error columns of {job}/runs.parquet" in out
+    n_runs = 2 * len(DESIGNS)
+    assert (f"2 of {n_runs} runs failed; see the status and error columns of {job}/runs.parquet"
+            in out)
     runs = read(job, "runs")
     failed = runs[runs["status"] == "failed"]
     assert failed["run_id"].tolist() == [1, 6]  # the others finished
     assert failed["error"].str.contains("Traceback").all()
-    assert (runs["status"] == "ok").sum() == 8
+    assert (runs["status"] == "ok").sum() == n_runs - 2
     assert set(read(job, "years")["run_id"]) == set(range(10)) - {1, 6}
 
 
