@@ -149,6 +149,7 @@ def terminate_pools() -> None:
     while _POOL:
         _, kept = _POOL.popitem()
         processes = list((getattr(kept, "_processes", None) or {}).values())
+        manager = getattr(kept, "_executor_manager_thread", None)
         kept.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             with contextlib.suppress(Exception):
@@ -156,6 +157,10 @@ def terminate_pools() -> None:
         for proc in processes:
             with contextlib.suppress(Exception):
                 proc.join(timeout=5)
+        # let the pool's manager thread close its wake-up pipe now: else Python 3.11's exit
+        # hook may write to the pipe while the thread closes it ("Bad file descriptor")
+        if manager is not None:
+            manager.join(timeout=5)
 
 
 class LocalEvaluator:
