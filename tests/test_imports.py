@@ -156,3 +156,33 @@ def test_the_check_finds_a_circle_where_there_is_one(tmp_path, code, circle):
         path.write_text(text)
     graph = import_graph(tmp_path, "pkg")
     assert bool(list(nx.simple_cycles(graph))) is circle
+
+
+def _environment_reads(tree: ast.AST) -> list[str]:
+    """The names of environment variables a module reads (``os.environ[...]``,
+    ``os.environ.get(...)``, ``os.getenv(...)`` with a literal name)."""
+    names = []
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
+            key = node.slice
+        elif isinstance(node, ast.Call) and node.args and ast.unparse(node.func) in (
+                "os.environ.get", "os.getenv", "os.environ.pop"):
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            names.append(key.value)
+    return names
+
+
+def test_the_product_reads_no_test_hooks_from_the_environment():
+    """Fault injection (failed runs, kills at a step) is passed in by the tests
+    (tests/faults.py: a ``before_run`` hook, monkeypatching), never read by helsesim from
+    variables such as the former HELSESIM_TEST_FAIL_RUNS."""
+    reads = {m: _environment_reads(ast.parse(p.read_text(encoding="utf-8")))
+             for m, p in module_files(SRC, "helsesim").items()}
+    ours = {m: [n for n in names if n.upper().startswith("HELSESIM")]
+            for m, names in reads.items()}
+    assert not {m: n for m, n in ours.items() if n}
+    assert _environment_reads(ast.parse('import os\nos.environ.get("HELSESIM_TEST_X")\n'
+                                        'os.environ["B"]\nos.getenv("C")\n')) == [
+        "HELSESIM_TEST_X", "B", "C"]  # the walk sees each way of reading one
