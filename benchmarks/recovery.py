@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     from helsesim import analysis
-    from helsesim.experiment import compose_config
+    from helsesim.runner import compose_config
 
     settings = SMALL if args.small else FULL
     out = args.out or Path("results") / ("recovery-small" if args.small else "recovery")

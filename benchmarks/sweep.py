@@ -48,7 +48,7 @@ DESIGNS = ("open_call", "governance_led", "two_stream", "per_capita", "lottery")
 
 
 def sweep_config(n_seeds: int, years: int, n_jobs: int, extra: tuple[str, ...] = ()):
-    from helsesim.experiment import compose_config
+    from helsesim.runner import compose_config
 
     return compose_config([f"experiment.n_seeds={n_seeds}", f"years={years}",
                            f"experiment.n_jobs={n_jobs}", "experiment.progress=false",
@@ -57,7 +57,8 @@ def sweep_config(n_seeds: int, years: int, n_jobs: int, extra: tuple[str, ...] =
 
 def runner_seconds(n_seeds: int, years: int, n_jobs: int, cold: bool) -> tuple[float, object]:
     """Wall time of helsesim's runner on a sweep written to a fresh job folder."""
-    from helsesim.experiment import run_experiment, shutdown_pools
+    from helsesim.runner import run_experiment
+    from helsesim.runner.local import shutdown_pools
 
     cfg = sweep_config(n_seeds, years, n_jobs)
     if cold:
@@ -113,7 +114,7 @@ COLD_CHILD = """
 import json, logging, sys
 sys.path.insert(0, {here!r})
 logging.basicConfig(level=logging.WARNING)
-import helsesim.experiment, helsesim.model.health_system, mesa  # imports are not part of the timing
+import helsesim.runner.job, helsesim.model.health_system, mesa  # imports are not part of the timing
 import sweep
 if __name__ == "__main__":
     print(json.dumps(sweep.{func}({n_seeds}, {years}, {processes})))
@@ -140,8 +141,9 @@ def per_run_costs(n: int) -> dict[str, float]:
     batch_run runs), with its result tables and summary (``run_config``), and as the runner
     runs it (keys, runs row, a part written per chunk of 10)."""
     from helsesim.api import run_config
-    from helsesim.experiment import compose_config, plan_experiment, run_chunk
     from helsesim.model import HealthSystem
+    from helsesim.runner import compose_config, plan_experiment
+    from helsesim.runner.evaluator import run_chunk
 
     specs = plan_experiment(compose_config([f"experiment.n_seeds={n}", "years=10"])).runs[:n]
     run_config(specs[0].config)
@@ -197,8 +199,10 @@ import functools, json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {here!r})
 from sweep import sweep_config
-from helsesim import experiment, report, results
-from helsesim.experiment import _POOL, run_experiment, shutdown_pools
+from helsesim import report
+from helsesim.runner import job, store
+from helsesim.runner.job import run_experiment
+from helsesim.runner.local import _POOL, shutdown_pools
 
 def status(key, pid="self"):  # VmHWM: the process's own peak since exec (or the last reset)
     for line in open(f"/proc/{{pid}}/status"):
@@ -220,10 +224,10 @@ def phase(name, owner, attr):  # the peak of each step: VmHWM reset when it star
             overall[0] = max(overall[0], peaks[name])
     setattr(owner, attr, wrapped)
 
-for name, owner, attr in (("plan", experiment, "plan_experiment"),
-                          ("runs", experiment, "execute"),
-                          ("assembly", results, "assemble_parts"),
-                          ("summaries", experiment, "_write_summaries"),
+for name, owner, attr in (("plan", job, "plan_experiment"),
+                          ("runs", job, "execute"),
+                          ("assembly", store, "assemble_parts"),
+                          ("summaries", job, "write_summaries"),
                           ("report", report, "make_report")):
     phase(name, owner, attr)
 cfg = sweep_config({n_seeds}, 2, {n_jobs}, ("experiment.figures=true",))

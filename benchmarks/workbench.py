@@ -36,7 +36,7 @@ def _cores() -> int:
 
 def timed(overrides: list[str], out: Path) -> tuple[float, dict]:
     from helsesim import analysis
-    from helsesim.experiment import compose_config
+    from helsesim.runner import compose_config
 
     cfg = compose_config([*overrides, "experiment.progress=false"])
     t0 = time.perf_counter()

@@ -17,14 +17,15 @@ import logging
 import sys
 import time
 
-from helsesim import results
-from helsesim.experiment import (
+from helsesim.runner.manifest import git_info, versions
+from helsesim.runner.reference import (
     REFERENCE_DIR,
     REFERENCE_RUN,
     REFERENCES,
     run_reference,
     to_reference_csv,
 )
+from helsesim.runner.store import write_text
 
 
 def regenerate(name: str) -> None:
@@ -33,7 +34,7 @@ def regenerate(name: str) -> None:
     res, tables = run_reference(overrides)
     out = REFERENCE_DIR / name
     for table, df in tables.items():
-        results.write_text(out / f"{table}.csv", to_reference_csv(df))
+        write_text(out / f"{table}.csv", to_reference_csv(df))
     meta = {
         "name": name,
         "overrides": overrides,
@@ -41,10 +42,10 @@ def regenerate(name: str) -> None:
         "regenerate": f"python scripts/regenerate_reference.py {name}",
         "experiment": res.plan.info(),
         "config": dataclasses.asdict(res.plan.config),
-        "versions": results.versions(),
-        "git": results.git_info(),
+        "versions": versions(),
+        "git": git_info(),
     }
-    results.write_text(out / "config.json", json.dumps(meta, indent=2, default=str) + "\n")
+    write_text(out / "config.json", json.dumps(meta, indent=2, default=str) + "\n")
     print(f"REGENERATED reference results of {name!r} in {out} "
           f"({len(tables['runs'])} runs, {time.perf_counter() - t0:.1f} s)")
 

@@ -18,14 +18,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import faults  # noqa: E402
 
-from helsesim import cli, experiment  # noqa: E402
+from helsesim import cli  # noqa: E402
+from helsesim.runner import job  # noqa: E402
 
 
 def main() -> None:
     spec = json.loads(sys.argv.pop(1))
     if spec.get("fail_runs"):
         cli.run_experiment = functools.partial(
-            experiment.run_experiment, before_run=faults.FailRuns(frozenset(spec["fail_runs"])))
+            job.run_experiment, before_run=faults.FailRuns(frozenset(spec["fail_runs"])))
     if spec.get("strike"):
         faults.strike_at(*spec["strike"])
     cli.main()

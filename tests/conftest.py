@@ -46,7 +46,7 @@ def driver(faults: dict) -> list[str]:
 @pytest.fixture
 def compose():
     """``compose(overrides) -> DictConfig``: conf/config.yaml composed as `helsesim` does."""
-    from helsesim.experiment import compose_config
+    from helsesim.runner import compose_config
 
     return compose_config
 
@@ -61,9 +61,9 @@ def assert_same_tables(a: Path | dict, b: Path | dict) -> None:
     """Every per-run table equal, bit for bit, after sorting by run_id."""
     import pandas as pd
 
-    from helsesim import results
+    from helsesim.runner.tables import TABLES
 
-    for t in results.TABLES:
+    for t in TABLES:
         x = read(a, t) if isinstance(a, Path) else a[t]
         y = read(b, t) if isinstance(b, Path) else b[t]
         key = ["run_id"] + [c for c in ("year", "municipality_id", "community", "project_id")

@@ -57,8 +57,8 @@ class InterruptAt:
 #: (counted in each process) strikes.
 STEPS = {
     "part": ("pyarrow.feather", "write_feather"),  # a worker saves a part
-    "table": ("helsesim.results", "stream_table"),  # the five tables are assembled
-    "summaries": ("helsesim.results", "write_tables"),  # the summaries are written
+    "table": ("helsesim.runner.store", "stream_table"),  # the five tables are assembled
+    "summaries": ("helsesim.runner.store", "write_tables"),  # the summaries are written
     "figure": ("matplotlib.figure", "Figure.savefig"),  # the figures are drawn
     "summary.md": ("helsesim.report.summary", "render_summary"),  # summary.md, after the figures
     "parts removal": ("shutil", "rmtree"),  # the job is complete; parts/ is removed

@@ -162,6 +162,9 @@ def test_step_mode_plays_year_by_year(page):
         pg.locator(".helsesim-step-year", has_text=f"Year {n} of 10").wait_for(
             timeout=TIMEOUT_MS)
     pg.locator(".helsesim-step-map img").wait_for(timeout=TIMEOUT_MS)
+    # the count is redrawn after the year's label: wait for it too (a loaded machine showed
+    # "year 1" here)
+    pg.locator(".helsesim-step-count", has_text="in year 2:").wait_for(timeout=TIMEOUT_MS)
     assert re.fullmatch(r"Projects funded in year 2: \d+",
                         pg.locator(".helsesim-step-count").inner_text())
     shot(pg, "app-step")

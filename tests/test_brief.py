@@ -10,7 +10,7 @@ import pytest
 
 from helsesim import brief
 from helsesim.outcomes import Outcome
-from helsesim.results import paired_differences, summarise
+from helsesim.runner.summaries import paired_differences, summarise
 
 SEEDS = list(range(1, 9))  # eight paired seeds: two halves of four
 

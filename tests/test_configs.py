@@ -13,9 +13,10 @@ from omegaconf import OmegaConf
 
 from helsesim import data
 from helsesim.config import ConfigError, SimConfig, to_flat_dict
-from helsesim.experiment import CONF_DIR, plan_experiment, restrict_to_design, to_schema
 from helsesim.hydra_schema import HelsesimConfig
 from helsesim.model.allocation import DESIGNS
+from helsesim.runner.compose import CONF_DIR, restrict_to_design, to_schema
+from helsesim.runner.plan import plan_experiment
 
 GROUPS = ("scenario", "allocation", "levers", "experiment")
 

@@ -13,16 +13,13 @@ import pandas as pd
 import pytest
 from conftest import TINY, run_cli, script
 
-from helsesim import report, results
+from helsesim import report
 from helsesim.config import SimConfig
-from helsesim.experiment import (
-    CONF_DIR,
-    compose_config,
-    resolve_start_method,
-    run_experiment,
-    shutdown_pools,
-)
 from helsesim.model.allocation import DESIGNS
+from helsesim.runner import results
+from helsesim.runner.compose import CONF_DIR, compose_config
+from helsesim.runner.job import run_experiment
+from helsesim.runner.local import resolve_start_method, shutdown_pools
 
 #: The runner's experiments; the workbench's analyses (``experiment.analysis``) are run end to
 #: end by tests/test_workbench.py.

@@ -14,18 +14,20 @@ import pytest
 from conftest import TINY, run_cli, snapshot
 from hydra.errors import ConfigCompositionException
 
-from helsesim import data, preflight
+from helsesim import data
 from helsesim.config import ConfigError
 from helsesim.data import DataError
-from helsesim.experiment import run_experiment
-from helsesim.preflight import ResultsConflict
+from helsesim.model.allocation import DESIGNS
+from helsesim.runner import job_folder
+from helsesim.runner.job import run_experiment
+from helsesim.runner.job_folder import ResultsConflict
 
 QUIET = [*TINY, "experiment.figures=false"]
 
 
 @pytest.fixture(scope="module")
 def finished_once(tmp_path_factory) -> Path:
-    from helsesim.experiment import compose_config
+    from helsesim.runner.compose import compose_config
 
     job = tmp_path_factory.mktemp("finished") / "job"
     run_experiment(compose_config(QUIET), job)
@@ -64,7 +66,8 @@ BAD_CONFIGS = {
                                     ["experiment.name", "../../x", "folder name"]),
     "a negative chunk size": (["experiment.chunk_size=-1"], ["experiment.chunk_size", "-1"]),
     "too many seeds": (["experiment.n_seeds=100000000"], ["experiment.n_seeds", "100000000"]),
-    "too many runs": (["experiment.n_seeds=300000"], ["1,500,000 runs", "1,000,000"]),
+    "too many runs": (["experiment.n_seeds=300000"],  # an arm per design
+                      [f"{len(DESIGNS) * 300_000:,} runs", "1,000,000"]),
     "a horizon the model cannot compute": (["scenario.name=norway", "years=1000"],
                                            ["years: got 1000", "allowed here: <= 467",
                                             "need_growth"]),
@@ -163,7 +166,7 @@ def test_a_read_only_job_folder_is_named_before_any_run(compose, tmp_path, monke
     import errno
     import os
 
-    from helsesim.preflight import OutputUnwritable, check_writable
+    from helsesim.runner.job_folder import OutputUnwritable, check_writable
 
     job = tmp_path / "job"
     real_open = os.open
@@ -177,7 +180,7 @@ def test_a_read_only_job_folder_is_named_before_any_run(compose, tmp_path, monke
     with pytest.raises(OutputUnwritable, match=r"job: read-only file system writing .*lock"):
         run_experiment(compose(QUIET), job)
     monkeypatch.setattr(os, "access", lambda path, mode: False)
-    monkeypatch.setattr(preflight, "_read_only", lambda path: True)
+    monkeypatch.setattr(job_folder, "_read_only", lambda path: True)
     with pytest.raises(OutputUnwritable, match="read-only file system"):
         check_writable(job)
 
@@ -233,12 +236,12 @@ def test_the_same_job_again_runs_nothing_and_a_changed_execution_setting_is_allo
         res = run_experiment(compose([*QUIET, "experiment.n_jobs=2", "experiment.chunk_size=3"]),
                              written)
     assert "nothing to run" in caplog.text
-    assert len(res.tables["runs"]) == 5
+    assert len(res.tables["runs"]) == len(DESIGNS)  # one seed of each design
     assert snapshot(written) == before
 
 
 def test_a_folder_being_filled_by_another_process_is_refused(compose, written):
-    with preflight.FolderLock(written):
+    with job_folder.FolderLock(written):
         with pytest.raises(ResultsConflict, match="another helsesim process"):
             run_experiment(compose(QUIET), written)
 

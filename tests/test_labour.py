@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helsesim.config import LabourParams
-from helsesim.model.workforce import Flows, labour_year, labour_years
+from helsesim.model.labour_market import Flows, labour_year, labour_years
 
 ORIGIN_FIELDS = ("trust_to_trust", "trust_to_municipality", "municipality_to_trust",
                  "municipality_to_municipality", "entrants_hired")

@@ -16,6 +16,7 @@ from helsesim import outcomes
 from helsesim.hydra_schema import ExperimentConfig
 from helsesim.outcomes import OUTCOMES, SUMMARY_KEYS, YEAR_COLUMNS, yearly
 from helsesim.outcomes.registry import Outcome
+from helsesim.outcomes.state import FLOW_KEYS, YearState
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_every_table_column_and_summary_key_is_registered(result):
 def test_year_rows_hold_exactly_the_registered_columns(result):
     """The rows are built from the registry, so a computed column cannot be left out of it (and
     a registered one cannot be missing from the rows)."""
-    state = yearly.YearState(
+    state = YearState(
         year=1, communities=["a", "b"], municipality_community=np.array([0, 0, 1]),
         population=np.array([1000.0, 20000.0, 5000.0]), size=np.array([0, 2, 1]),
         benefit=np.array([1.0, 2.0, 0.0]), trust=np.array([0.5, 0.7, 0.9]),
@@ -56,7 +57,7 @@ def test_year_rows_hold_exactly_the_registered_columns(result):
         trust_staff=np.full((2, 3), 49.0), transfers=np.zeros(2),
         edge_community=np.array([0, -1, 1]), tie=np.array([0.3, 0.4, 0.5]),
         board_budget=np.array([1e6, 2e6]), board_influence=np.full((2, 5), 0.2),
-        board_flows=np.ones((2, len(yearly.FLOW_KEYS))), board_money=np.ones((2, 8)),
+        board_flows=np.ones((2, len(FLOW_KEYS))), board_money=np.ones((2, 8)),
         board_retention_fte=np.array([1.0, 2.0]), new_community=np.array([0, 1, 1]),
         new_budget=np.array([1.0, 2.0, 3.0]), new_recruitment=np.array([0.0, 1.0, 0.0]),
         running_community=np.array([1]))
@@ -97,7 +98,7 @@ def assert_same(a: dict, b: dict) -> None:
 def test_recomputed_from_the_parquet_tables_equals_stored(compose, tmp_path: Path):
     """A job's runs table holds every summary key, and the summary recomputed from the job's
     years, projects and municipalities tables is the same, bit for bit."""
-    from helsesim.experiment import run_experiment
+    from helsesim.runner import run_experiment
 
     cfg = compose(["experiment=compare_allocation", "years=3", "experiment.n_seeds=2",
                    "experiment.n_jobs=1", "experiment.progress=false",

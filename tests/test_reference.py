@@ -14,8 +14,13 @@ import json
 import pandas as pd
 import pytest
 
-from helsesim.experiment import REFERENCE_DIR, REFERENCES, run_reference, to_reference_csv
-from helsesim.preflight import flat_config as flat
+from helsesim.runner.manifest import flat_config as flat
+from helsesim.runner.reference import (
+    REFERENCE_DIR,
+    REFERENCES,
+    run_reference,
+    to_reference_csv,
+)
 
 REGENERATE = "python scripts/regenerate_reference.py"
 
@@ -23,7 +28,7 @@ REGENERATE = "python scripts/regenerate_reference.py"
 def test_every_shipped_experiment_has_a_reference():
     """Every experiment the runner runs as it is; the workbench's analyses
     (``experiment.analysis``) are run end to end by tests/test_workbench.py instead."""
-    from helsesim.experiment import CONF_DIR, compose_config
+    from helsesim.runner.compose import CONF_DIR, compose_config
 
     shipped = {p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")
                if compose_config([f"experiment={p.stem}"]).experiment.analysis == "none"}

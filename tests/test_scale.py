@@ -21,15 +21,17 @@ import pytest
 from conftest import BIN, CLI_ENV, assert_same_tables, read, run_cli
 from faults import KillWorkerOnce
 
-from helsesim import results
-from helsesim.experiment import (
-    make_chunks,
-    plan_experiment,
-    restrict_to_design,
-    run_experiment,
-)
+from helsesim.model.allocation import DESIGNS
+from helsesim.runner import store
+from helsesim.runner.compose import restrict_to_design
+from helsesim.runner.evaluator import Evaluator, run_chunk
+from helsesim.runner.execute import EVALUATORS, execute, make_chunks
+from helsesim.runner.job import run_experiment
+from helsesim.runner.local import LocalEvaluator
+from helsesim.runner.plan import plan_experiment
+from helsesim.runner.ray_cluster import RayEvaluator
 
-#: A small sweep as the CLI runs it (5 designs x n seeds).
+#: A small sweep as the CLI runs it (every design x n seeds).
 SMALL = ["years=2", "experiment.progress=false", "experiment.figures=false"]
 
 
@@ -39,12 +41,14 @@ def test_failed_runs_are_counted_in_the_exit_status(tmp_path):
                    f"hydra.run.dir={job}"], cwd=tmp_path, faults={"fail_runs": [1, 6]},
                   status=1)
     out = res.stdout + res.stderr
-    assert f"2 of 10 runs failed; see the status and error columns of {job}/runs.parquet" in out
+    n_runs = 2 * len(DESIGNS)
+    assert (f"2 of {n_runs} runs failed; see the status and error columns of {job}/runs.parquet"
+            in out)
     runs = read(job, "runs")
     failed = runs[runs["status"] == "failed"]
     assert failed["run_id"].tolist() == [1, 6]  # the others finished
     assert failed["error"].str.contains("Traceback").all()
-    assert (runs["status"] == "ok").sum() == 8
+    assert (runs["status"] == "ok").sum() == n_runs - 2
     assert set(read(job, "years")["run_id"]) == set(range(10)) - {1, 6}
 
 
@@ -120,7 +124,9 @@ def readme_cluster_steps() -> list[str]:
 def ray_world(tmp_path):
     """A world of its own for Ray: an empty HOME and Ray's session files in a fresh short
     folder (its socket paths must stay under 108 bytes, so not in tmp_path); nothing is read
-    from or left in ~/.ray or /tmp/ray."""
+    from or left in ~/.ray or /tmp/ray. Matplotlib (the report, drawn since the report became
+    a package even without figures: summary.md) keeps its font cache in a folder of its own,
+    so that HOME shows what Ray leaves."""
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'helsesim[ray]' (Ray "
                                       "has no wheel for some platforms and Pythons)")
     home = tmp_path / "home"
@@ -242,6 +248,51 @@ def test_worker_death_restarts_the_pool(tmp_path, compose):
     assert (res.tables["runs"]["status"] == "ok").all()
 
 
+# --- evaluators behind one interface -------------------------------------------------------------
+
+def test_every_evaluator_is_a_backend_choice_and_implements_the_interface():
+    from dataclasses import fields
+
+    from helsesim.hydra_schema import ExperimentConfig
+
+    backend = next(f for f in fields(ExperimentConfig) if f.name == "backend")
+    assert set(EVALUATORS) == set(backend.metadata["choices"])
+    assert isinstance(LocalEvaluator(2), Evaluator)
+    assert isinstance(RayEvaluator(None, 2), Evaluator)
+
+
+class ReversedEvaluator:
+    """A new evaluator: the chunks in this process, last first."""
+
+    requires = None
+    workers = 1
+
+    @classmethod
+    def from_experiment(cls, exp, n_runs):
+        return cls()
+
+    def start(self):
+        pass
+
+    def evaluate(self, chunks, parts_dir, done, before_run):
+        for chunk in reversed(chunks):
+            done(run_chunk(chunk, str(parts_dir), before_run))
+
+
+def test_an_evaluator_behind_the_interface_gives_the_same_tables(compose, tmp_path):
+    """Whatever evaluates the chunks, in whatever order, the parts assemble into the tables of
+    a serial run."""
+    overrides = ["years=2", "experiment.n_seeds=2", "experiment.n_jobs=1",
+                 "experiment.progress=false", "experiment.figures=false"]
+    plan = plan_experiment(compose(overrides))
+    assert isinstance(ReversedEvaluator(), Evaluator)
+    infos = execute(plan.runs, tmp_path / store.PARTS, ReversedEvaluator(), chunk_size=3,
+                    progress=False)
+    assert [i.run_ids[0] for i in infos] == [9, 6, 3, 0]
+    store.assemble_parts(tmp_path / store.PARTS, tmp_path, [r.run_id for r in plan.runs])
+    assert_same_tables(tmp_path, dict(run_experiment(compose(overrides)).tables))
+
+
 # --- parts and their assembly ----------------------------------------------------------------
 
 def test_chunks_hold_consecutive_runs_only(compose):
@@ -268,14 +319,14 @@ def test_automatic_chunks_shrink_towards_the_end(compose):
 def _part(parts: Path, ids: list[int], extra: dict) -> None:
     outputs = [{"runs": {"run_id": i, "arm": "a", "design": "d", "replicate": 0, "seed": i,
                          "status": "ok", "error": "", **extra}} for i in ids]
-    results.write_part(parts, outputs)
+    store.write_part(parts, outputs)
 
 
 def test_parts_with_other_columns_and_types_assemble_into_one_table(tmp_path):
-    parts = tmp_path / results.PARTS
+    parts = tmp_path / store.PARTS
     _part(parts, [2, 3], {"x": 1.5, "y": "b"})
     _part(parts, [0, 1], {"x": 1})  # an integer where the other part has a float; no y
-    results.assemble_parts(parts, tmp_path, [0, 1, 2, 3])
+    store.assemble_parts(parts, tmp_path, [0, 1, 2, 3])
     runs = read(tmp_path, "runs")
     assert runs["run_id"].tolist() == [0, 1, 2, 3]
     assert runs["x"].tolist() == [1.0, 1.0, 1.5, 1.5] and runs["x"].dtype == float
@@ -284,29 +335,29 @@ def test_parts_with_other_columns_and_types_assemble_into_one_table(tmp_path):
 
 
 def test_assembly_refuses_a_missing_or_duplicate_run(tmp_path):
-    parts = tmp_path / results.PARTS
+    parts = tmp_path / store.PARTS
     _part(parts, [0, 1], {})
     with pytest.raises(ValueError, match=r"missing \[2\]"):
-        results.assemble_parts(parts, tmp_path, [0, 1, 2])
+        store.assemble_parts(parts, tmp_path, [0, 1, 2])
     (parts / ".tmp-stale").mkdir()  # a chunk a killed process left half-written
-    assert set(results.committed_parts(parts).values().__iter__().__next__()) == {0, 1}
+    assert set(store.committed_parts(parts).values().__iter__().__next__()) == {0, 1}
     assert not (parts / ".tmp-stale").exists()
 
 
 def test_a_chunk_saved_twice_is_kept_once(tmp_path):
-    parts = tmp_path / results.PARTS
+    parts = tmp_path / store.PARTS
     _part(parts, [0, 1], {"x": 1.0})
     _part(parts, [0, 1], {"x": 1.0})  # a task rerun after its worker was lost
-    assert list(results.committed_parts(parts).values()) == [[0, 1]]
+    assert list(store.committed_parts(parts).values()) == [[0, 1]]
     assert not [p for p in parts.iterdir() if p.name.startswith(".")]
 
 
 def test_stream_table_writes_bounded_row_groups(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr(results, "ROW_GROUP_BYTES", 80)  # 10 int64 values
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES", 80)  # 10 int64 values
     tables = [pa.table({"run_id": list(range(i * 4, i * 4 + 4))}) for i in range(10)]
-    n = results.stream_table(tables, tmp_path / "t.parquet",
+    n = store.stream_table(tables, tmp_path / "t.parquet",
                              lambda t, schema_only=False: t.schema if schema_only else t,
                              ["run_id"])
     f = pq.ParquetFile(tmp_path / "t.parquet")

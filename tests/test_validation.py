@@ -252,7 +252,7 @@ def test_simulate_and_hydra_accept_and_convert_the_same_values(compose, path):
     accepts the same way; what it refuses, simulate() refuses."""
     from hydra.errors import ConfigCompositionException
 
-    from helsesim.experiment import sim_config, to_schema
+    from helsesim.runner.compose import sim_config, to_schema
 
     for value, typed in SAME_VALUES[path]:
         try:
@@ -328,7 +328,7 @@ def test_a_horizon_beyond_the_labour_markets_limit_is_refused_before_the_first_y
     below the real limit: at the allowed horizon it runs; without the check, the labour market
     itself refuses a year beyond its limit."""
     from helsesim import api
-    from helsesim.model import workforce
+    from helsesim.model import labour_market
 
     with pytest.raises(ConfigError, match=r"years: got 1000; allowed here: <= (\d+)") as e:
         helsesim.simulate(scenario="norway", years=1000)
@@ -338,7 +338,7 @@ def test_a_horizon_beyond_the_labour_markets_limit_is_refused_before_the_first_y
     res = helsesim.simulate(need_growth=0.5, years=20)
     assert math.isfinite(res.summary["vacancy_rate"])
     monkeypatch.setattr(api, "check_horizon", lambda model, cfg: None)
-    monkeypatch.setattr(workforce, "MAX_SEEKERS", 10_000)
+    monkeypatch.setattr(labour_market, "MAX_SEEKERS", 10_000)
     with pytest.raises(ValueError, match="beyond the labour market's limit"):
         helsesim.simulate(need_growth=0.5, years=12)
 

@@ -19,7 +19,7 @@ from helsesim import analysis  # noqa: E402
 from helsesim.analysis import targets as T  # noqa: E402
 from helsesim.analysis.schema import TARGET_KINDS, TARGET_ROLES  # noqa: E402
 from helsesim.config import ConfigError  # noqa: E402
-from helsesim.experiment import compose_config, run_experiment  # noqa: E402
+from helsesim.runner import compose_config, run_experiment  # noqa: E402
 
 QUIET = ["experiment.progress=false", "experiment.n_jobs=1"]
 
@@ -241,7 +241,7 @@ def test_calibration_resumes_from_its_database(recovery_job):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"), before)
     with open_dict(cfg):
         cfg.calibration.parameters = ["params.labour.exit_share", "params.labour.quit_rate"]
-    from helsesim.preflight import ResultsConflict
+    from helsesim.runner.job_folder import ResultsConflict
 
     with pytest.raises(ResultsConflict, match="another configuration"):  # exit status 2
         analysis.run(cfg, out)

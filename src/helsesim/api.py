@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from helsesim.config import ConfigError, SimConfig, apply_overrides, validate
+
+if TYPE_CHECKING:
+    from helsesim.model import HealthSystem
 
 
 @dataclass
@@ -32,9 +36,9 @@ class Result:
     config: SimConfig = field(repr=False)
 
 
-def build_config(scenario: str | dict | None = None, allocation=None, seed: int | None = None,
-                 years: int | None = None, config: SimConfig | None = None,
-                 **overrides) -> SimConfig:
+def build_config(scenario: str | dict | None = None, allocation: str | dict | None = None,
+                 seed: int | None = None, years: int | None = None,
+                 config: SimConfig | None = None, **overrides: object) -> SimConfig:
     """A validated config from keyword arguments (see :func:`simulate`)."""
     cfg = config if config is not None else SimConfig()
     if not isinstance(cfg, SimConfig):
@@ -81,20 +85,20 @@ def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
     return tables, result
 
 
-def check_horizon(model, cfg: SimConfig) -> None:
+def check_horizon(model: HealthSystem, cfg: SimConfig) -> None:
     """Refuse, before the first year, a horizon the model cannot compute.
 
     Positions grow by ``need_growth`` every year (a task transfer moves positions within a
     community, never adds any). The job seekers of one community and profession are at most
     its staff (no more than its rounded positions) plus the year's entrants (Poisson, mean
     ``inflow_rate`` x positions; bounded here at 10 standard deviations), and must stay below
-    the labour market's limit (``workforce.MAX_SEEKERS``: it draws one uniform per job seeker
+    the labour market's limit (``labour_market.MAX_SEEKERS``: it draws one uniform per job seeker
     and round).
 
     Raises:
         ConfigError: naming ``years`` and the most years this scenario allows.
     """
-    from helsesim.model.workforce import MAX_SEEKERS
+    from helsesim.model.labour_market import MAX_SEEKERS
 
     lp = cfg.params.labour
     growth = max(1.0, 1.0 + lp.need_growth)
@@ -178,7 +182,7 @@ def run_config(cfg: SimConfig) -> Result:
     return Result(**frames(tables), summary=summary, config=cfg)
 
 
-def _release(model) -> None:
+def _release(model: HealthSystem) -> None:
     """Let the model be garbage-collected: Mesa 3.3's class-level ``Agent._ids`` keeps every
     model ever made alive (fixed in Mesa 3.4.2), so a loop of runs grew by ~0.2 MB a run."""
     import mesa
@@ -188,8 +192,8 @@ def _release(model) -> None:
         ids.pop(model, None)
 
 
-def simulate(scenario: str = "nordland", allocation="open_call", seed: int = 1,
-             years: int = 10, **overrides) -> Result:
+def simulate(scenario: str = "nordland", allocation: str | dict = "open_call", seed: int = 1,
+             years: int = 10, **overrides: object) -> Result:
     """Run one simulation.
 
     Args:

@@ -1,5 +1,5 @@
 """The ``helsesim`` console script: a thin Hydra entry point over
-:func:`helsesim.experiment.run_experiment`.
+:func:`helsesim.runner.run_experiment`.
 
     helsesim                                      # compare_allocation (the default experiment)
     helsesim experiment=way_forward               # conf/experiment/way_forward.yaml
@@ -36,32 +36,40 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from helsesim import analysis, preflight
+from helsesim.analysis import AnalysisError
+from helsesim.analysis.dispatch import check as check_analysis
+from helsesim.analysis.dispatch import run as run_analysis
 from helsesim.config import ConfigError
 from helsesim.data import DataError
-from helsesim.experiment import (
-    CONF_DIR,
-    ClusterError,
-    SweepFailed,
-    SweepInterrupted,
-    _writable,
-    check_sweep,
-    cluster_workers,
-    composition_error,
-    failure_message,
-    plan_experiment,
-    restrict_to_design,
-    run_experiment,
-)
 from helsesim.hydra_schema import register_configs
-from helsesim.preflight import ResultsConflict, StorageFull
+from helsesim.runner.compose import CONF_DIR, composition_error, restrict_to_design, writable
+from helsesim.runner.evaluator import SweepInterrupted
+from helsesim.runner.execute import make_evaluator
+from helsesim.runner.job import SweepFailed, run_experiment
+from helsesim.runner.job_folder import (
+    ResultsConflict,
+    StorageFull,
+    check_job_folder,
+    check_writable,
+)
+from helsesim.runner.manifest import job_identity, manifest_config
+from helsesim.runner.multirun import check_sweep
+from helsesim.runner.plan import plan_experiment
+from helsesim.runner.ray_cluster import ClusterError
+from helsesim.runner.summaries import failure_message
+
+if TYPE_CHECKING:
+    from hydra._internal.hydra import Hydra
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +105,8 @@ def _interrupted_line(e: KeyboardInterrupt, where: Path | str | None = None) -> 
     return f"helsesim: interrupted ({name}){saved}"
 
 
-def parallel_launcher(hc) -> bool:
+def parallel_launcher(hc: DictConfig) -> bool:
+    """Whether the Hydra configuration's launcher runs several jobs at once here."""
     target = str(hc.launcher.get("_target_", "")) if hc.launcher else ""
     return any(name in target.lower() for name in PARALLEL_LAUNCHERS)
 
@@ -135,13 +144,13 @@ def app(cfg: DictConfig) -> int:
     # sweep's exit status counts the failures (report.GatherCallback).
     try:
         if cfg.experiment.analysis != "none":  # the researcher's workbench (helsesim.analysis)
-            analysis.run(cfg, out)
+            run_analysis(cfg, out)
             return 0
         res = run_experiment(cfg, out, overrides=overrides)
     except REFUSED as e:  # before any run: one clear line, not a traceback
         log.error("helsesim: %s: %s", _kind(e), e)
         return _end(REFUSED_STATUS, multirun)
-    except (SweepFailed, SweepInterrupted, analysis.AnalysisError) as e:
+    except (SweepFailed, SweepInterrupted, AnalysisError) as e:
         log.error("helsesim: %s", e)
         return _end(FAILED_STATUS, multirun)
     except StorageFull as e:
@@ -183,7 +192,7 @@ def runs_jobs(args: argparse.Namespace) -> bool:
 
 
 @contextlib.contextmanager
-def _hydra(args: argparse.Namespace):
+def _hydra(args: argparse.Namespace) -> Iterator[Hydra]:
     """Hydra initialised as ``helsesim`` initialises it (search path with ``--config-dir``),
     without logging or writing anything; cleared on leaving."""
     from hydra._internal.hydra import Hydra
@@ -235,26 +244,26 @@ def precheck(argv: list[str]) -> None:
                 raise
             except Exception as e:  # noqa: BLE001 - a job's composition error
                 raise ConfigError(composition_error(e)) from None
-            preflight.check_writable(Path(str(cfg.hydra.sweep.dir)))
+            check_writable(Path(str(cfg.hydra.sweep.dir)))
             return
         HydraConfig.instance().set_config(cfg)  # for ${hydra:...} in the run dir
         run_dir = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
         task = list(cfg.hydra.overrides.task)
-        with _writable(cfg):
+        with writable(cfg):
             del cfg["hydra"]
     restrict_to_design(cfg, task)
     plan = plan_experiment(cfg)
     if cfg.experiment.analysis != "none":
-        analysis.check(cfg)
-    preflight.check_writable(run_dir)
+        check_analysis(cfg)
+    check_writable(run_dir)
     exp = plan.config.experiment
-    preflight.check_job_folder(run_dir, preflight.job_identity(plan),
-                               preflight.manifest_config(plan), exp.overwrite, dry_run=True)
+    check_job_folder(run_dir, job_identity(plan), manifest_config(plan), exp.overwrite,
+                     dry_run=True)
     if exp.backend == "ray" and exp.ray_address is not None:
-        cluster_workers(exp.backend, exp.n_jobs, len(plan.runs), exp.ray_address)
+        make_evaluator(exp, len(plan.runs))  # the cluster can be reached
 
 
-def _on_sigterm(signum, frame) -> None:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 

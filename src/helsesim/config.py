@@ -16,10 +16,11 @@ import dataclasses
 import functools
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, Node, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from omegaconf.nodes import BooleanNode, FloatNode, IntegerNode, StringNode
 
@@ -44,7 +45,7 @@ _PRIOR = re.compile(r"uniform|loguniform|int|beta\([0-9.]+,[0-9.]+\)|dirichlet\(
 
 
 def p(
-    default: Any,
+    default: Any,  # noqa: ANN401 - of the field's type, whatever it is
     unit: str,
     source: str,
     doc: str,
@@ -57,7 +58,7 @@ def p(
     prior: str | None = None,
     kind: str = "uncertainty",
     range_source: str = "",
-):
+) -> Any:  # noqa: ANN401 - what dataclasses.field returns
     """A dataclass field with its documentation, validity bounds and plausible range.
 
     ``lo``/``hi`` are hard validity bounds (a value outside is refused). ``low``/``high`` are
@@ -1331,7 +1332,8 @@ class SimConfig:
 
 # --- flat access by leaf name ------------------------------------------------------------------
 
-def _walk(obj, prefix=""):
+def _walk(obj: object, prefix: str = ""
+          ) -> Iterator[tuple[str, dataclasses.Field, object]]:
     """Yield (dotted_path, field, owner) for every leaf field of a config dataclass."""
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
@@ -1368,7 +1370,7 @@ def schema(cls: type = SimConfig) -> DictConfig:
     return node
 
 
-def schema_node(path: str, cls: type = SimConfig):
+def schema_node(path: str, cls: type = SimConfig) -> Node:
     """The schema node at a dotted path; ConfigError naming the allowed keys if there is none.
 
     Found once per path and kept (the schema is read only): validating a configuration walks
@@ -1378,7 +1380,7 @@ def schema_node(path: str, cls: type = SimConfig):
 
 
 @functools.lru_cache(maxsize=4096)
-def _schema_node(path: str, cls: type):
+def _schema_node(path: str, cls: type) -> Node:
     node, where = schema(cls), ""
     for part in path.split("."):
         if not isinstance(node, DictConfig) or _free_mapping(node):
@@ -1396,7 +1398,7 @@ def _free_mapping(node: DictConfig) -> bool:
     return not dataclasses.is_dataclass(OmegaConf.get_type(node))
 
 
-def _kind(node) -> str:
+def _kind(node: Node) -> str:
     """What a schema node accepts, in words."""
     if isinstance(node, ListConfig):
         return "a list of numbers (list[float])" if node._metadata.element_type is float else \
@@ -1407,7 +1409,7 @@ def _kind(node) -> str:
     return kind + (" or null" if node._is_optional() else "")
 
 
-def convert(path: str, value: Any, cls: type = SimConfig) -> Any:
+def convert(path: str, value: Any, cls: type = SimConfig) -> Any:  # noqa: ANN401 - any type
     """``value`` for the parameter at ``path``, checked and converted by its schema node as
     Hydra converts a command-line value (e.g. ``"7e6"`` -> 7000000.0, ``"yes"`` -> True).
 
@@ -1469,7 +1471,7 @@ def unknown_keys(cfg: DictConfig, cls: type, prefix: str = "") -> list[str]:
     return out
 
 
-def _set_path(cfg, path: str, value) -> None:
+def _set_path(cfg: SimConfig, path: str, value: object) -> None:
     *parents, leaf = path.split(".")
     obj = cfg
     for part in parents:
@@ -1489,7 +1491,7 @@ def apply_overrides(cfg: SimConfig, overrides: dict[str, Any]) -> SimConfig:
     groups = {f.name for f in dataclasses.fields(cfg)
               if dataclasses.is_dataclass(getattr(cfg, f.name))}
 
-    def flatten(prefix: str, mapping: dict):
+    def flatten(prefix: str, mapping: dict) -> Iterator[tuple[str, object]]:
         for k, v in mapping.items():
             key = f"{prefix}{k}"
             target = cfg
@@ -1517,7 +1519,7 @@ def apply_overrides(cfg: SimConfig, overrides: dict[str, Any]) -> SimConfig:
 
 # --- validation -----------------------------------------------------------------------------------
 
-def check_fields(obj: Any, prefix: str = "", root: type | None = None) -> None:
+def check_fields(obj: object, prefix: str = "", root: type | None = None) -> None:
     """Check every leaf of a configuration dataclass against its schema node (type; a value
     is converted in place as Hydra would convert it) and its metadata (finite, within
     ``lo``/``hi``, one of ``choices``; each entry of a list); raise one ConfigError naming the
@@ -1570,7 +1572,7 @@ def validate(cfg: SimConfig) -> SimConfig:
     return cfg
 
 
-def _range(meta) -> str:
+def _range(meta: Mapping[str, Any]) -> str:
     lo, hi = (_bound(meta.get(k)) for k in ("lo", "hi"))
     if lo is not None and hi is not None:
         return f" from {lo} to {hi}"
@@ -1590,7 +1592,7 @@ def _bound(x: float | None) -> str | None:
     return f"{x:g}" if isinstance(x, float) and abs(x) >= 1e6 else repr(x)
 
 
-def make_config(**overrides) -> SimConfig:
+def make_config(**overrides: object) -> SimConfig:
     """A validated SimConfig with the given overrides (see :func:`apply_overrides`)."""
     return validate(apply_overrides(SimConfig(), overrides))
 

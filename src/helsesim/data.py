@@ -6,6 +6,7 @@ See ``data/norway/SOURCES.md``.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -201,3 +202,53 @@ def _real_scenario(name: str) -> Scenario:
     nb = neighbours()
     nb = nb[nb.municipality_a.isin(ids) & nb.municipality_b.isin(ids)]
     return comms, list(zip(nb.municipality_a, nb.municipality_b, strict=True))
+
+
+# --- the shipped data, as shipped (checked before any run of an experiment) -----------------
+
+#: The shipped municipalities.csv per health community: (municipalities, inhabitants 2024).
+#: An edit of the data file that changes these is reported; if an edit is intended, update them.
+SHIPPED_COMMUNITIES = {
+    "ahus": (21, 504914), "bergen": (16, 469307), "finnmark": (18, 75053),
+    "fonna": (17, 184233), "forde": (18, 109424), "helgeland": (18, 77885),
+    "innlandet": (42, 343927), "more_og_romsdal": (27, 270624),
+    "nord_trondelag": (19, 136338), "nordland": (20, 140226), "oslo": (1, 717710),
+    "ostfold": (13, 331645), "sorlandet": (25, 319850), "st_olavs": (19, 346618),
+    "stavanger": (15, 387752), "telemark": (17, 177093), "unn": (24, 194580),
+    "vestfold": (6, 256432), "vestre_viken": (21, 506592),
+}
+SHIPPED_NEIGHBOURS = 736
+DATA_FILES = ("municipalities.csv", "neighbours.csv")
+
+
+def check_data() -> None:
+    """Raise DataError (one line) if the shipped data cannot be read or were edited."""
+    m = municipalities()  # readable, columns, values (check_municipalities)
+    got = m.groupby("community")["population_2024"].agg(["size", "sum"])
+    for key, (n, people) in SHIPPED_COMMUNITIES.items():
+        if key not in got.index:
+            raise DataError(f"municipalities.csv: health community {key!r} has no "
+                            f"municipalities (the shipped file has {n}); the file was edited "
+                            "or truncated")
+        gn, gp = int(got.loc[key, "size"]), int(got.loc[key, "sum"])
+        if (gn, gp) != (n, people):
+            raise DataError(f"municipalities.csv: health community {key!r} has {gn} "
+                            f"municipalities and {gp:,} inhabitants; the shipped file has {n} "
+                            f"and {people:,} (edited? if on purpose, update "
+                            "helsesim.data.SHIPPED_COMMUNITIES)")
+    extra = sorted(set(got.index) - set(SHIPPED_COMMUNITIES))
+    if extra:
+        raise DataError(f"municipalities.csv: unknown health communities {extra}")
+    n_nb = len(neighbours())  # columns, known municipalities
+    if n_nb != SHIPPED_NEIGHBOURS:
+        raise DataError(f"neighbours.csv: {n_nb} pairs of neighbours; the shipped file has "
+                        f"{SHIPPED_NEIGHBOURS}")
+
+
+def data_checksums() -> dict[str, str]:
+    """SHA-256 of each shipped data file (recorded in the manifest and the job's identity)."""
+    out = {}
+    for name in DATA_FILES:
+        path = resources.files("helsesim") / "data" / "norway" / name
+        out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

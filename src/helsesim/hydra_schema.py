@@ -18,6 +18,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
+from helsesim.analysis import ANALYSES
 from helsesim.analysis.schema import CalibrationConfig, Question, TargetsConfig
 from helsesim.config import SimConfig, p
 from helsesim.outcomes import DEFAULT_OUTCOMES
@@ -71,7 +72,7 @@ class ExperimentConfig:
     analysis: str = p("none", "-", "-", "An analysis around the runs: `sensitivity` (Morris, "
                       "then Sobol), `calibrate` (ABC-SMC to `targets`), `robustness` (every "
                       "design over plausible worlds); `none` runs the arms as they are.",
-                      choices=("none", "sensitivity", "calibrate", "robustness"))
+                      choices=("none", *ANALYSES))
     parameters: list[str] = p([], "-", "-", "Parameters an analysis varies (dotted paths or "
                               "leaf names, each with a plausible range); empty: every "
                               "uncertainty with a range.")

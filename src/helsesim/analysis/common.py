@@ -7,9 +7,13 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn
+    from matplotlib.figure import Figure
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> Path:
@@ -29,7 +33,7 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def save_figure(fig, path: Path) -> Path:  # noqa: ANN001 - a matplotlib Figure
+def save_figure(fig: Figure, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,10 +48,10 @@ def write_record(out: Path, cfg: DictConfig, analysis: str, started: float, extr
                  ) -> Path:
     """``analysis.json``: the resolved configuration, the stages and the time taken (each
     stage's runner job has its own manifest.json)."""
-    from helsesim import results
+    from helsesim.runner.manifest import versions
 
     record = dict(analysis=analysis, config=OmegaConf.to_container(cfg, resolve=True),
-                  versions=results.versions(), seconds=round(time.perf_counter() - started, 1),
+                  versions=versions(), seconds=round(time.perf_counter() - started, 1),
                   **extra)
     return write_text(out / "analysis.json", json.dumps(record, indent=1, default=str))
 

@@ -1,5 +1,5 @@
 """The workbench's door to helsesim's runner: a sample of parameter sets becomes the arms of a
-job run by :func:`helsesim.experiment.run_experiment` (worker processes or Ray, chunks saved as
+job run by :func:`helsesim.runner.run_experiment` (worker processes or Ray, chunks saved as
 parts, resumable with the same command, a manifest), with paired seeds.
 
 An analysis job folder holds one runner job per stage (``morris/``, ``sobol/``, ``worlds/``,
@@ -22,8 +22,8 @@ import pandas as pd
 from omegaconf import DictConfig, open_dict, read_write
 
 from helsesim.analysis import AnalysisError
-from helsesim.experiment import ExperimentResult, run_experiment
 from helsesim.outcomes import OUTCOMES, SUMMARY_KEYS
+from helsesim.runner.job import ExperimentResult, run_experiment
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,9 @@ import logging
 import math
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,10 @@ from omegaconf import DictConfig
 
 from helsesim.analysis import AnalysisError, common, runs, space
 from helsesim.outcomes import OUTCOMES
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +199,8 @@ def _short(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
-def _grid(n: int):  # noqa: ANN202 - matplotlib figure and axes
+def _grid(n: int) -> tuple[Figure, Iterator[Axes]]:
+    """A figure of ``n`` panels, three to a row, and its axes in order (the spare ones hidden)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from helsesim.config import ConfigError, parameter_table
+
+if TYPE_CHECKING:  # scipy is imported when a distribution is made
+    from scipy.stats.distributions import rv_frozen
 
 #: The central share of a Beta prior that the unit interval spans.
 BETA_CENTRE = 0.95
@@ -55,7 +58,7 @@ class Uncertainty:
         """The leaf name (unique across the schema)."""
         return self.name.rsplit(".", 1)[-1]
 
-    def distribution(self):  # noqa: ANN201 - a scipy frozen distribution
+    def distribution(self) -> rv_frozen:
         """The prior as a scipy.stats frozen distribution (Beta: on [0, 1], untruncated)."""
         from scipy import stats
 

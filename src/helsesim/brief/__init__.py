@@ -107,7 +107,7 @@ class Brief:
         out = [heading, ""]
         if len(self.arms) < 2:
             out += [f"Only one arm (`{self.baseline}`): nothing to compare.", "",
-                    SEED_NOISE_NOTE, ""]
+                    SEED_NOISE_NOTE, ""]  # its intervals are seed noise all the same
         else:
             out += [f"Each arm against `{self.baseline}` over {self.n_seeds} paired seeds (the "
                     f"same seeds, hence the same random events, in every arm). An arm is called "
@@ -152,9 +152,10 @@ def decision_brief(summary: pd.DataFrame, differences: pd.DataFrame, runs: pd.Da
     """The brief of an experiment from its tables.
 
     Args:
-        summary: ``arm, outcome, n, median, q05, q95`` (:func:`helsesim.results.summarise`).
+        summary: ``arm, outcome, n, median, q05, q95``
+            (:func:`helsesim.runner.summaries.summarise`).
         differences: ``arm, baseline, outcome, n_pairs, median, q05, q95, share_higher,
-            share_lower`` (:func:`helsesim.results.paired_differences`).
+            share_lower`` (:func:`helsesim.runner.summaries.paired_differences`).
         runs: one row per run with ``arm``, ``seed`` (``status`` if any) and outcome columns.
         baseline: the baseline arm (default: the one named in ``differences``).
         outcomes: the outcomes to consider (default: those of ``summary``, in order).

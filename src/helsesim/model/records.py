@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from helsesim.outcomes import COMMUNITY_COLUMNS, YEAR_COLUMNS, YearState, year_rows
+from helsesim.outcomes.state import FLOW_KEYS
 from helsesim.outcomes.tables import (
     LEAD_CLASSES,
     PROJECT_COLUMNS,
@@ -22,7 +23,6 @@ from helsesim.outcomes.tables import (
     municipalities_columns,
     typed_columns,
 )
-from helsesim.outcomes.yearly import FLOW_KEYS
 
 if TYPE_CHECKING:
     from helsesim.model.agents import Municipality

@@ -22,7 +22,8 @@ import pandas as pd
 from helsesim.outcomes import run, yearly
 from helsesim.outcomes.registry import Outcome, collect, unknown
 from helsesim.outcomes.run import RunTables
-from helsesim.outcomes.yearly import YearState, year_rows
+from helsesim.outcomes.state import YearState
+from helsesim.outcomes.yearly import year_rows
 
 #: Every outcome by name: the year outcomes in column order, then the run outcomes.
 OUTCOMES: dict[str, Outcome] = collect([*yearly.OUTCOMES.values(), *run.OUTCOMES.values()])

@@ -7,6 +7,11 @@ choice is written to a sub-folder named after it, so that no report overwrites a
 its own lowest level of the lever) to ``baseline_per_design/``, and
 ``--baseline-per-design VALUE`` to ``baseline_per_design_<lever>=<value>/``. A sub-folder holds
 its summary.md, figures and summary tables; the runs' tables stay at the root.
+
+``--recompute`` first rewrites the outcome columns of the runs table and the summaries of a job
+(of every job of a multirun folder) from its stored tables by the outcome registry's functions
+(:mod:`helsesim.runner.recompute`), without running the model again: after an outcome was added
+or its function changed.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from helsesim import results
 from helsesim.report import dose
 from helsesim.report.gather import gather, job_dirs
 from helsesim.report.summary import make_report
+from helsesim.runner import results
+from helsesim.runner.recompute import recompute_job
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +148,7 @@ class GatherCallback(Callback):
     :func:`helsesim.cli.precheck`.)"""
 
     def on_multirun_end(self, config: object, **kwargs: object) -> None:
-        from helsesim.experiment import sweep_failures
+        from helsesim.runner.multirun import sweep_failures
 
         sweep = Path(config.hydra.sweep.dir)
         status = 0
@@ -169,6 +175,25 @@ class GatherCallback(Callback):
             sys.exit(1)
 
 
+def recompute_jobs(path: Path) -> list[Path]:
+    """The job folders whose outcomes ``--recompute`` rewrites: each job of a multirun folder
+    (its numbered sub-folders), else the folder itself.
+
+    Raises:
+        FileNotFoundError: ``path`` holds no job.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder")
+    found = job_dirs(path)
+    if found:
+        return found
+    if (path / "runs.parquet").exists():
+        return [path]
+    raise FileNotFoundError(f"no results under {path}: expected runs.parquet (a job folder) or "
+                            "job sub-folders (a multirun folder)")
+
+
 def _level(text: str) -> float | bool:
     if text == "lowest":
         return True
@@ -193,14 +218,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="each design against itself at a level of the numeric lever the arms "
                          "differ in (default: its lowest), written to baseline_per_design/")
     ap.add_argument("--no-figures", action="store_true", help="write summary.md only")
+    ap.add_argument("--recompute", action="store_true",
+                    help="first rewrite the outcome columns of runs.parquet and the summaries "
+                         "from the stored tables (of each job of a multirun), without running "
+                         "the model")
     args = ap.parse_args(argv)
     if args.baseline is not None and args.baseline_per_design is not False:
         ap.error("--baseline and --baseline-per-design: choose one")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
+        if args.recompute:
+            for job in recompute_jobs(args.path):
+                print(f"recomputed the outcomes of {recompute_job(job)} runs in {job}")
         md = report_path(args.path, args.baseline, figures=not args.no_figures,
                          per_design=args.baseline_per_design)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, results.ManifestError) as e:
         print(f"helsesim-report: {e}", file=sys.stderr)
         return 2
     print(f"wrote {md} and figures in {md.parent / 'figures'}")

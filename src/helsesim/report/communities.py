@@ -18,7 +18,7 @@ import pandas as pd
 from helsesim import data
 from helsesim.brief import WIN_SHARE, change, level, pct
 from helsesim.outcomes import outcome_info
-from helsesim.results import QUANTILES
+from helsesim.runner.summaries import QUANTILES
 
 #: Columns of ``community_differences.parquet``: one row per community, outcome and arm.
 COLUMNS = ["community", "outcome", "arm", "baseline", "n_pairs", "value", "median", "q05", "q95",

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from helsesim import data, results
+from helsesim import data
 from helsesim.brief import GINI_COLUMN, LEFT_COLUMNS, MONEY_COLUMNS, STAFF_COLUMN, WorldsCheck
 from helsesim.outcomes import outcome_info
 from helsesim.report import communities, dose
+from helsesim.runner import results
 
 log = logging.getLogger(__name__)
 

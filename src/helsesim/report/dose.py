@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from helsesim import config, results
+from helsesim import config
 from helsesim.brief import WIN_SHARE, change, pct
 from helsesim.outcomes import outcome_info
 from helsesim.report.plots import PCT, arm_colors, axis_label, finish, grid, wrap
+from helsesim.runner import results
 
 #: Columns of the runs table that are not inputs (run keys and outcomes have no ``__``).
 INPUT_MARK = "__"

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from helsesim import results
 from helsesim.outcomes import TIME_SERIES
 from helsesim.report import communities, dose, maps, plots
 from helsesim.report.context import Context
+from helsesim.runner import results
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from helsesim import results
+from helsesim.runner import results
 
 #: Config groups: an override of a group names the job by its value alone (``two_stream``).
 GROUPS = ("scenario", "allocation", "levers", "experiment")

@@ -26,9 +26,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from helsesim import results
 from helsesim.outcomes import outcome_info
 from helsesim.report.plots import arm_colors, finish, grid, wrap
+from helsesim.runner import results
 
 #: The columns each figure reads (a sweep's tables are read in part, not whole): the map's
 #: values of every run, and the municipalities' attributes of one run.

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from helsesim.outcomes import outcome_info
-from helsesim.results import QUANTILES
+from helsesim.runner.summaries import QUANTILES
 
 BASELINE_COLOR = "#4d4d4d"
 PCT = f"{int(QUANTILES[0] * 100)}th-{int(QUANTILES[1] * 100)}th percentile"

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helsesim import brief, results
+from helsesim import brief
 from helsesim.brief import SEED_NOISE_NOTE
 from helsesim.outcomes import outcome_info
 from helsesim.report import communities, context, dose
 from helsesim.report.figures import captions, draw_figures
+from helsesim.runner import results
 
 __all__ = ["SEED_NOISE_NOTE", "make_report", "render_summary"]
 

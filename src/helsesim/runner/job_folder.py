@@ -1,57 +1,33 @@
-"""Checks made before any run of an experiment starts.
+"""The job folder before any run: new, this very job (to resume or complete), or results that
+must not be mixed with or overwritten; writable; filled by one process at a time (a lock that
+a worker never keeps); the leftovers of a killed job removed.
 
-* :func:`check_data`: the shipped data are readable and are the data shipped: every health
-  community with its municipalities and population (an edited or truncated file is named).
-* :func:`check_job_folder`: the job folder is new, or holds this very job (same helsesim version,
-  results format and configuration: the job resumes or is already complete), never results of
-  another version or configuration unless ``experiment.overwrite=true`` asks to replace them.
-* :class:`FolderLock`: one process at a time fills a job folder.
-
-Every failure is one exception with one line naming what is wrong.
+Every refusal is one exception with one line naming what is wrong.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
+from types import TracebackType
 
-from helsesim import data, results
-from helsesim.data import DataError
-
-#: Version of the layout of a job folder (tables, parts, manifest); bump when it changes.
-#: 3: parts carry a record of their files' checksums; the manifest records the checksums of
-#: the tables, summaries and report, which a rerun checks instead of trusting the status.
-RESULTS_FORMAT = 3
-
-#: The shipped municipalities.csv per health community: (municipalities, inhabitants 2024).
-#: An edit of the data file that changes these is reported; if an edit is intended, update them.
-SHIPPED_COMMUNITIES = {
-    "ahus": (21, 504914), "bergen": (16, 469307), "finnmark": (18, 75053),
-    "fonna": (17, 184233), "forde": (18, 109424), "helgeland": (18, 77885),
-    "innlandet": (42, 343927), "more_og_romsdal": (27, 270624),
-    "nord_trondelag": (19, 136338), "nordland": (20, 140226), "oslo": (1, 717710),
-    "ostfold": (13, 331645), "sorlandet": (25, 319850), "st_olavs": (19, 346618),
-    "stavanger": (15, 387752), "telemark": (17, 177093), "unn": (24, 194580),
-    "vestfold": (6, 256432), "vestre_viken": (21, 506592),
-}
-SHIPPED_NEIGHBOURS = 736
-DATA_FILES = ("municipalities.csv", "neighbours.csv")
+from helsesim.runner.manifest import MANIFEST, ManifestError, flat_config, read_manifest
+from helsesim.runner.store import PARTS
+from helsesim.runner.summaries import SUMMARY_FILES
+from helsesim.runner.tables import TABLES, table_files
 
 #: Experiment settings that change how a job runs, not what it computes: a job may resume
 #: with other values of these.
 EXECUTION_KEYS = ("n_jobs", "chunk_size", "progress", "figures", "backend", "start_method",
-                  "ray_address",
-                  "overwrite", "outcomes", "description")
-
+                  "ray_address", "overwrite", "outcomes", "description")
+#: The report's file in a job folder (beside its figures).
+REPORT = "summary.md"
 #: Files and folders of a job folder that hold results.
-RESULT_FILES = ("manifest.json", "summary.md", "figures", results.PARTS,
-                *(f"{t}.parquet" for t in (*results.TABLES, "summary", "differences")))
+RESULT_FILES = (MANIFEST, REPORT, "figures", PARTS, *table_files(TABLES), *SUMMARY_FILES)
 
 
 class ResultsConflict(ValueError):
@@ -81,72 +57,6 @@ def storage_problem(e: OSError) -> str | None:
         return None
     where = f" writing {e.filename}" if e.filename else ""
     return f"{what}{where}"
-
-
-# --- data ---------------------------------------------------------------------------------------
-
-def check_data() -> None:
-    """Raise DataError (one line) if the shipped data cannot be read or were edited."""
-    m = data.municipalities()  # readable, columns, values (data.check_municipalities)
-    got = m.groupby("community")["population_2024"].agg(["size", "sum"])
-    for key, (n, people) in SHIPPED_COMMUNITIES.items():
-        if key not in got.index:
-            raise DataError(f"municipalities.csv: health community {key!r} has no "
-                            f"municipalities (the shipped file has {n}); the file was edited "
-                            "or truncated")
-        gn, gp = int(got.loc[key, "size"]), int(got.loc[key, "sum"])
-        if (gn, gp) != (n, people):
-            raise DataError(f"municipalities.csv: health community {key!r} has {gn} "
-                            f"municipalities and {gp:,} inhabitants; the shipped file has {n} "
-                            f"and {people:,} (edited? if on purpose, update "
-                            "helsesim.preflight.SHIPPED_COMMUNITIES)")
-    extra = sorted(set(got.index) - set(SHIPPED_COMMUNITIES))
-    if extra:
-        raise DataError(f"municipalities.csv: unknown health communities {extra}")
-    n_nb = len(data.neighbours())  # columns, known municipalities
-    if n_nb != SHIPPED_NEIGHBOURS:
-        raise DataError(f"neighbours.csv: {n_nb} pairs of neighbours; the shipped file has "
-                        f"{SHIPPED_NEIGHBOURS}")
-
-
-def data_checksums() -> dict[str, str]:
-    """SHA-256 of each shipped data file (recorded in the manifest and the job's identity)."""
-    out = {}
-    for name in DATA_FILES:
-        path = data.resources.files("helsesim") / "data" / "norway" / name
-        out[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
-# --- the job's identity ---------------------------------------------------------------------------
-
-def _version() -> str | None:
-    return results.versions().get("helsesim")
-
-
-def job_identity(plan) -> dict:
-    """What a job folder's results depend on: the helsesim version, the results format, and a
-    hash of every run's configuration, seed and run id and of the data files."""
-    runs = [(r.run_id, r.arm, r.seed, r.replicate) for r in plan.runs]
-    arms = {a: results.flat_inputs(c) for a, c in plan.arm_configs.items()}
-    for flat in arms.values():
-        flat.pop("seed", None)
-    checksums = data_checksums()
-    blob = json.dumps(dict(experiment=plan.name, arms=arms, runs=runs, data=checksums),
-                      sort_keys=True, default=str)
-    return dict(results_format=RESULTS_FORMAT, helsesim=_version(),
-                config_hash=hashlib.sha256(blob.encode()).hexdigest()[:16], data=checksums)
-
-
-def flat_config(d: dict, prefix: str = "") -> dict:
-    """A nested configuration as ``{dotted.path: value}`` (``experiment.arms`` kept whole)."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and k != "arms":
-            out.update(flat_config(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def _config_differences(old: dict, new: dict) -> str:
@@ -182,37 +92,43 @@ def check_job_folder(out_dir: Path, identity: dict, config: dict, overwrite: boo
     found = existing_results(out_dir)
     if not found:
         return "new"
-    fix = ("choose a new folder (hydra.run.dir=... or hydra.sweep.dir=...) or pass "
-           "experiment.overwrite=true to replace them")
     try:
-        manifest = results.read_manifest(out_dir) if "manifest.json" in found else {}
-    except results.ManifestError as e:
-        manifest, damaged = None, str(e)
-    old = (manifest or {}).get("identity") or {}
-    if manifest is None:
-        problem = f"results whose {damaged.removeprefix(str(out_dir) + '/')}"
-    elif not isinstance(old, dict) or not old:
-        problem = ("results without a helsesim manifest" if not manifest else
-                   "the gathered results of a multirun" if "gathered_from" in manifest else
-                   "results of an older helsesim (results format 1, not resumable)")
-    elif old.get("results_format") != identity["results_format"]:
-        problem = (f"results in format {old.get('results_format')} (this helsesim writes "
-                   f"format {identity['results_format']})")
-    elif old.get("helsesim") != identity["helsesim"]:
-        problem = (f"results of helsesim {old.get('helsesim')} (this is helsesim "
-                   f"{identity['helsesim']})")
-    elif old.get("config_hash") != identity["config_hash"]:
-        config_old = manifest.get("config")
-        config_old = config_old if isinstance(config_old, dict) else {}
-        problem = ("results of another configuration (differs in "
-                   f"{_config_differences(config_old, config)})")
+        manifest = read_manifest(out_dir) if MANIFEST in found else {}
+    except ManifestError as e:
+        problem = f"results whose {str(e).removeprefix(str(out_dir) + '/')}"
     else:
-        return "complete" if manifest.get("status") == "complete" else "resume"
+        problem = _other_job(manifest, identity, config)
+        if problem is None:
+            return "complete" if manifest.get("status") == "complete" else "resume"
     if overwrite:
         if not dry_run:
             clear_results(out_dir)
         return "new"
-    raise ResultsConflict(f"{out_dir} holds {problem}; {fix}")
+    raise ResultsConflict(f"{out_dir} holds {problem}; choose a new folder (hydra.run.dir=... "
+                          "or hydra.sweep.dir=...) or pass experiment.overwrite=true to "
+                          "replace them")
+
+
+def _other_job(manifest: dict, identity: dict, config: dict) -> str | None:
+    """What the results of a folder with this manifest are, when they are not this job's
+    (None: they are)."""
+    old = manifest.get("identity") or {}
+    if not isinstance(old, dict) or not old:
+        return ("results without a helsesim manifest" if not manifest else
+                "the gathered results of a multirun" if "gathered_from" in manifest else
+                "results of an older helsesim (results format 1, not resumable)")
+    if old.get("results_format") != identity["results_format"]:
+        return (f"results in format {old.get('results_format')} (this helsesim writes "
+                f"format {identity['results_format']})")
+    if old.get("helsesim") != identity["helsesim"]:
+        return (f"results of helsesim {old.get('helsesim')} (this is helsesim "
+                f"{identity['helsesim']})")
+    if old.get("config_hash") != identity["config_hash"]:
+        config_old = manifest.get("config")
+        config_old = config_old if isinstance(config_old, dict) else {}
+        return ("results of another configuration (differs in "
+                f"{_config_differences(config_old, config)})")
+    return None
 
 
 def clean_leftovers(out_dir: Path) -> list[str]:
@@ -239,6 +155,8 @@ def clear_results(out_dir: Path) -> None:
         else:
             path.unlink()
 
+
+# --- one process at a time ------------------------------------------------------------------------
 
 #: File descriptors of the folder locks this process holds; a forked child closes its copies
 #: at once (:func:`_forget_locks_in_child`), so a worker never keeps a job folder locked.
@@ -300,7 +218,8 @@ class FolderLock(contextlib.AbstractContextManager):
             pass  # the pid is for people; the lock is what counts (a full disk)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if self._fd is not None:
             _HELD_LOCKS.discard(self._fd)
             os.close(self._fd)  # releases the lock
@@ -343,8 +262,3 @@ def _read_only(path: Path) -> bool:
         return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):
         return False
-
-
-def manifest_config(plan) -> dict:
-    """The job's configuration as stored in the manifest."""
-    return dataclasses.asdict(plan.config)
