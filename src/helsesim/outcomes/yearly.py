@@ -174,6 +174,58 @@ class YearGroups:
     def population_by_size(self) -> np.ndarray:
         return self.by_size(self.state.population)
 
+    # per-size ratios shared by the three size classes' outcomes (computed once a year, as a
+    # matrix: the same elementwise division as one column at a time)
+    @cached_property
+    def count_by_size(self) -> np.ndarray:
+        """(groups, size classes) municipalities."""
+        return self.by_size(None)
+
+    @cached_property
+    def participation_by_size(self) -> np.ndarray:
+        return ratio(self.by_size(self.state.active), self.count_by_size)
+
+    @cached_property
+    def mean_trust_by_size(self) -> np.ndarray:
+        return ratio(self.by_size(self.state.trust), self.count_by_size)
+
+    @cached_property
+    def shift_burden_by_size(self) -> np.ndarray:
+        return ratio(self.by_size(self.state.uncompensated), self.population_by_size)
+
+    @cached_property
+    def vacancy_rate_by_size(self) -> np.ndarray:
+        return 1 - ratio(self.staff_by_size, self.positions_by_size)
+
+    @cached_property
+    def staff_per_1000_by_size(self) -> np.ndarray:
+        return 1000 * ratio(self.staff_by_size, self.population_by_size)
+
+    # totals per group shared by the vacancy outcomes
+    @cached_property
+    def municipal_staff_total(self) -> np.ndarray:
+        return self.sum(self.municipality_group, self.municipal_staff)
+
+    @cached_property
+    def municipal_positions_total(self) -> np.ndarray:
+        return self.sum(self.municipality_group, self.municipal_positions)
+
+    @cached_property
+    def trust_staff_total(self) -> np.ndarray:
+        return self.sum(self.trust_group, self.trust_staff)
+
+    @cached_property
+    def trust_positions_total(self) -> np.ndarray:
+        return self.sum(self.trust_group, self.trust_positions)
+
+    @cached_property
+    def shift_cost_total(self) -> np.ndarray:
+        return self.sum(self.municipality_group, self.state.shift_cost)
+
+    @cached_property
+    def uncompensated_total(self) -> np.ndarray:
+        return self.sum(self.municipality_group, self.state.uncompensated)
+
     @cached_property
     def flows(self) -> np.ndarray:
         """(groups, FLOW_KEYS) this year's labour flows summed per group (one product)."""
@@ -183,7 +235,7 @@ class YearGroups:
         return member @ self.state.board_flows
 
     def vacancy_rate_of_sizes(self, size: int) -> np.ndarray:
-        return 1 - ratio(self.staff_by_size[:, size], self.positions_by_size[:, size])
+        return self.vacancy_rate_by_size[:, size]
 
     def vacancy_rate_of_profession(self, profession: int) -> np.ndarray:
         s = self.state
@@ -218,7 +270,7 @@ def recruitment_share_new(g: YearGroups) -> np.ndarray:
 
 def _participation(size: int) -> Callable[[YearGroups], np.ndarray]:
     def participation(g: YearGroups) -> np.ndarray:
-        return ratio(g.by_size(g.state.active)[:, size], g.by_size(None)[:, size])
+        return g.participation_by_size[:, size]
     return participation
 
 
@@ -246,9 +298,8 @@ def small_representation_ratio(g: YearGroups) -> np.ndarray:
 
 
 def vacancy_rate(g: YearGroups) -> np.ndarray:
-    positions = (g.sum(g.municipality_group, g.municipal_positions)
-                 + g.sum(g.trust_group, g.trust_positions))
-    staff = g.sum(g.municipality_group, g.municipal_staff) + g.sum(g.trust_group, g.trust_staff)
+    positions = g.municipal_positions_total + g.trust_positions_total
+    staff = g.municipal_staff_total + g.trust_staff_total
     return 1 - ratio(staff, positions)
 
 
@@ -257,7 +308,7 @@ def _vacancy_rate_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
 
 
 def vacancy_rate_trust(g: YearGroups) -> np.ndarray:
-    return 1 - ratio(g.sum(g.trust_group, g.trust_staff), g.sum(g.trust_group, g.trust_positions))
+    return 1 - ratio(g.trust_staff_total, g.trust_positions_total)
 
 
 def _vacancy_rate_of_profession(profession: int) -> Callable[[YearGroups], np.ndarray]:
@@ -278,7 +329,7 @@ def decision_equity_sd(g: YearGroups) -> np.ndarray:
 
 
 def _mean_trust_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: ratio(g.by_size(g.state.trust)[:, size], g.by_size(None)[:, size])
+    return lambda g: g.mean_trust_by_size[:, size]
 
 
 def mean_tie_strength(g: YearGroups) -> np.ndarray:
@@ -296,16 +347,15 @@ def task_transfers(g: YearGroups) -> np.ndarray:
 
 
 def task_shift_cost(g: YearGroups) -> np.ndarray:
-    return g.sum(g.municipality_group, g.state.shift_cost)
+    return g.shift_cost_total
 
 
 def uncompensated_task_shift_cost(g: YearGroups) -> np.ndarray:
-    return g.sum(g.municipality_group, g.state.uncompensated)
+    return g.uncompensated_total
 
 
 def _shift_burden_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: ratio(g.by_size(g.state.uncompensated)[:, size],
-                           g.population_by_size[:, size])
+    return lambda g: g.shift_burden_by_size[:, size]
 
 
 def influence_concentration(g: YearGroups) -> np.ndarray:
@@ -329,9 +379,7 @@ def retention_fte(g: YearGroups) -> np.ndarray:
 
 
 def compensated_share(g: YearGroups) -> np.ndarray:
-    s = g.state
-    cost = g.sum(g.municipality_group, s.shift_cost)
-    return 1 - ratio(g.sum(g.municipality_group, s.uncompensated), cost)
+    return 1 - ratio(g.uncompensated_total, g.shift_cost_total)
 
 
 def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
@@ -342,7 +390,7 @@ def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
 
 
 def staff_fte_municipal(g: YearGroups) -> np.ndarray:
-    return g.sum(g.municipality_group, g.municipal_staff)
+    return g.municipal_staff_total
 
 
 def staff_fte_small(g: YearGroups) -> np.ndarray:
@@ -354,7 +402,7 @@ def vacancy_gap_small_large(g: YearGroups) -> np.ndarray:
 
 
 def _staff_per_1000(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: 1000 * ratio(g.staff_by_size[:, size], g.population_by_size[:, size])
+    return lambda g: g.staff_per_1000_by_size[:, size]
 
 
 _SHARE = "share of positions"
