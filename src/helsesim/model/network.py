@@ -112,7 +112,9 @@ def regional_groups(g: nx.Graph, ids: list[str], n_regions: int) -> list[list[st
     groups)."""
     if len(ids) <= n_regions:
         return [[i] for i in ids]
-    edges = tuple(sorted(tuple(sorted(e)) for e in g.subgraph(ids).edges()))
+    members = set(ids)  # the ties between members (what g.subgraph(ids).edges() gives, cheaper)
+    edges = tuple(sorted({(u, v) if u <= v else (v, u) for u in ids for v in g[u]
+                          if v in members}))
     return [list(c) for c in _modularity_groups(n_regions, tuple(ids), edges)]
 
 
@@ -256,8 +258,11 @@ class CollaborationNetwork:
             if not self.graph.has_edge(u, v):
                 self._add_tie(u, v)
         # only ties that joint work ever moved off their base change: the others stay at base
+        # (the graph's edge view is looked up only for a tie moved for the first time)
+        moved = self._moved
         for key in joint:
-            self._moved.setdefault(key, self.graph.edges[key])
+            if key not in moved:
+                moved[key] = self.graph.edges[key]
         for key, e in self._moved.items():
             w = e["tie"] - params.tie_decay * (e["tie"] - self.base[e["kind"]])
             n = joint.get(key, 0)
