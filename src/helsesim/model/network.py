@@ -146,6 +146,7 @@ class CollaborationNetwork:
         self._edges_added: dict[str, int] = {}  # community -> edges projects added to it
         self._community_edges: dict[str, tuple[int, tuple]] = {}
         self._moved: dict[tuple[str, str], dict] = {}  # ties that joint work moved off base
+        self._distance_weights: dict[tuple[str, str], float] = {}
         #: Each kind of tie decays towards its base.
         self.base = {"neighbour": params.tie_neighbour, "distance": params.tie_neighbour,
                      "trust": params.tie_trust, "project": 0.0}
@@ -203,16 +204,25 @@ class CollaborationNetwork:
             for node, edge in self.graph[m.node].items():
                 b = index.get(node)
                 if b is not None and b > a:
-                    d = np.hypot(m.x_km - municipalities[b].x_km,
-                                 m.y_km - municipalities[b].y_km)
                     ii.append(a)
                     jj.append(b)
                     edges.append(edge)
-                    weights.append(np.exp(-d / self.params.distance_decay_km))
+                    weights.append(self._distance_weight(m, municipalities[b]))
         out = (np.array(ii, dtype=np.int64), np.array(jj, dtype=np.int64), edges,
                np.array(weights))
         self._community_edges[board.community] = (added, out)
         return out
+
+    def _distance_weight(self, a: Municipality, b: Municipality) -> float:
+        """How much a tie between two municipalities carries practice: exp(-distance / decay),
+        computed once per pair (the community's ties are listed again whenever projects add
+        one, and numpy on single numbers costs more than the lookup)."""
+        key = (a.node, b.node)
+        weight = self._distance_weights.get(key)
+        if weight is None:
+            d = np.hypot(a.x_km - b.x_km, a.y_km - b.y_km)
+            weight = self._distance_weights[key] = np.exp(-d / self.params.distance_decay_km)
+        return weight
 
     # -- processes ----------------------------------------------------------------------------
     def spread_knowledge(self, boards: Iterable[CollaborativeBoard]) -> None:
