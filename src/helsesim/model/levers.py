@@ -96,8 +96,8 @@ class Levers:
         """The board's score with the extra weight for recruitment and for the small
         municipalities among the parties."""
         municipalities = proposal.municipalities
-        small = sum(m.size_class == "small" for m in municipalities) / max(len(municipalities),
-                                                                           1)
+        small = (sum([m.size_class == "small" for m in municipalities])
+                 / max(len(municipalities), 1))
         return (score + self.config.recruitment_weight * (proposal.type in RECRUITMENT_TYPES)
                 + self.config.equity_weight * small)
 
