@@ -1,24 +1,24 @@
 """Year outcomes: what is recorded for every year, from the year's state as arrays.
 
-The model hands over its state once per collection as a :class:`YearState` (one row per
-municipality, trust, tie, board and new or running project); every year outcome is a pure
-function of a :class:`YearGroups`, the state split into groups: the whole scenario (one group)
-or each health community. The functions share intermediate sums through cached properties, so
-all communities are computed in one grouped pass over the arrays. The indices are those of
-:mod:`helsesim.outcomes.metrics`; definitions in docs/ODD.md §8.
+Every year outcome is a pure function of a :class:`~helsesim.outcomes.groups.YearGroups`, the
+year's state (:class:`~helsesim.outcomes.groups.YearState`) split into groups: the whole
+scenario (one group) or each health community, for one year or for all the years of a run at
+once. The indices are those of :mod:`helsesim.outcomes.metrics`; definitions in docs/ODD.md §8.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from helsesim.outcomes import metrics
+from helsesim.outcomes.groups import YearGroups, YearState, ratio, stack
 from helsesim.outcomes.registry import Better, Outcome, collect
 from helsesim.outcomes.tables import LEAD_CLASSES, PROFESSIONS, SIZE_CLASSES
+
+__all__ = ["FLOW_KEYS", "MONEY_KEYS", "OUTCOMES", "YearGroups", "YearState", "year_rows",
+           "years_rows"]
 
 #: Labour flows of a year, in the column order of ``YearState.board_flows``.
 FLOW_KEYS = ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
@@ -43,208 +43,6 @@ MONEY_KEYS = ("money_available", "call_money", "money_asked", "trust_cost_pressu
               *(f"proposals_{c}" for c in LEAD_CLASSES))
 #: Trust at or above this is high (``share_high_trust``).
 HIGH_TRUST = 0.6
-
-_S = len(SIZE_CLASSES)
-
-
-@dataclass
-class YearState:
-    """The state of one year as arrays; communities are numbered in ``communities`` order.
-
-    Municipalities and trusts are in board order (community by community); ``trust`` rows and
-    ``board`` rows are one per community, in the same order.
-    """
-
-    year: int
-    communities: list[str]
-    municipality_community: np.ndarray  # int
-    population: np.ndarray
-    size: np.ndarray  # index in SIZE_CLASSES
-    benefit: np.ndarray  # cumulative NOK attributed
-    trust: np.ndarray
-    knowledge: np.ndarray
-    shift_cost: np.ndarray  # NOK/yr of services taken over
-    uncompensated: np.ndarray  # NOK/yr not paid by the trust
-    active: np.ndarray  # 1.0 if party to a funded or running project this year
-    municipal_positions: np.ndarray  # (municipalities, professions), rounded
-    municipal_staff: np.ndarray  # (municipalities, professions), float
-    trust_positions: np.ndarray  # (trusts, professions), rounded
-    trust_staff: np.ndarray
-    transfers: np.ndarray  # implemented task transfers of each trust
-    edge_community: np.ndarray  # community of each tie, -1 across communities
-    tie: np.ndarray  # strength of each tie
-    board_budget: np.ndarray
-    board_influence: np.ndarray  # (boards, 1 + LEAD_CLASSES): concentration, class shares
-    board_flows: np.ndarray  # (boards, FLOW_KEYS)
-    board_money: np.ndarray  # (boards, MONEY_KEYS)
-    board_retention_fte: np.ndarray  # (boards,) FTE whose quit hazard projects removed
-    new_community: np.ndarray  # projects funded this year: community, budget, recruitment?
-    new_budget: np.ndarray
-    new_recruitment: np.ndarray  # float 0/1
-    running_community: np.ndarray  # projects still running after this year
-
-
-def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den where den > 0, else NaN."""
-    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
-
-
-class YearGroups:
-    """A :class:`YearState` split into ``n`` groups: one (the scenario) or the communities."""
-
-    def __init__(self, state: YearState, by_community: bool) -> None:
-        self.state = state
-        trusts = np.arange(len(state.communities), dtype=np.int64)
-        if by_community:
-            self.n = len(state.communities)
-            self.municipality_group = state.municipality_community
-            self.trust_group = trusts
-            self.edge_group = state.edge_community
-            self.project_group = (state.new_community, state.running_community)
-        else:
-            self.n = 1
-            self.municipality_group = np.zeros_like(state.municipality_community)
-            self.trust_group = np.zeros_like(trusts)
-            self.edge_group = np.where(state.edge_community >= 0, 0, -1)
-            self.project_group = (np.zeros_like(state.new_community),
-                                  np.zeros_like(state.running_community))
-        self.board_group = self.trust_group  # board i is the board of trust i's community
-
-    def sum(self, groups: np.ndarray, values: np.ndarray | None, size: int | None = None
-            ) -> np.ndarray:
-        """Sum (count, without values) per group."""
-        return np.bincount(groups, weights=values, minlength=self.n if size is None else size)
-
-    def by_size(self, values: np.ndarray | None) -> np.ndarray:
-        """(groups, size classes) sums (counts, without values) over municipalities."""
-        return self.sum(self.size_group, values, self.n * _S).reshape(self.n, _S)
-
-    @cached_property
-    def size_group(self) -> np.ndarray:
-        return self.municipality_group * _S + self.state.size
-
-    @cached_property
-    def municipal_positions(self) -> np.ndarray:
-        return self.state.municipal_positions.sum(axis=1)
-
-    @cached_property
-    def municipal_staff(self) -> np.ndarray:
-        return self.state.municipal_staff.sum(axis=1)
-
-    @cached_property
-    def trust_positions(self) -> np.ndarray:
-        return self.state.trust_positions.sum(axis=1)
-
-    @cached_property
-    def trust_staff(self) -> np.ndarray:
-        return self.state.trust_staff.sum(axis=1)
-
-    @cached_property
-    def n_municipalities(self) -> np.ndarray:
-        return self.sum(self.municipality_group, None)
-
-    @cached_property
-    def n_boards(self) -> np.ndarray:
-        return self.sum(self.board_group, None)
-
-    @cached_property
-    def n_new(self) -> np.ndarray:
-        return self.sum(self.project_group[0], None)
-
-    @cached_property
-    def mean_trust(self) -> np.ndarray:
-        return ratio(self.sum(self.municipality_group, self.state.trust), self.n_municipalities)
-
-    def mean_over_municipalities(self, values: np.ndarray) -> np.ndarray:
-        return ratio(self.sum(self.municipality_group, values), self.n_municipalities)
-
-    def mean_over_boards(self, column: np.ndarray) -> np.ndarray:
-        return ratio(self.sum(self.board_group, column), self.n_boards)
-
-    @cached_property
-    def staff_by_size(self) -> np.ndarray:
-        """(groups, size classes) municipal staff."""
-        return self.by_size(self.municipal_staff)
-
-    @cached_property
-    def positions_by_size(self) -> np.ndarray:
-        return self.by_size(self.municipal_positions)
-
-    @cached_property
-    def population_by_size(self) -> np.ndarray:
-        return self.by_size(self.state.population)
-
-    # per-size ratios shared by the three size classes' outcomes (computed once a year, as a
-    # matrix: the same elementwise division as one column at a time)
-    @cached_property
-    def count_by_size(self) -> np.ndarray:
-        """(groups, size classes) municipalities."""
-        return self.by_size(None)
-
-    @cached_property
-    def participation_by_size(self) -> np.ndarray:
-        return ratio(self.by_size(self.state.active), self.count_by_size)
-
-    @cached_property
-    def mean_trust_by_size(self) -> np.ndarray:
-        return ratio(self.by_size(self.state.trust), self.count_by_size)
-
-    @cached_property
-    def shift_burden_by_size(self) -> np.ndarray:
-        return ratio(self.by_size(self.state.uncompensated), self.population_by_size)
-
-    @cached_property
-    def vacancy_rate_by_size(self) -> np.ndarray:
-        return 1 - ratio(self.staff_by_size, self.positions_by_size)
-
-    @cached_property
-    def staff_per_1000_by_size(self) -> np.ndarray:
-        return 1000 * ratio(self.staff_by_size, self.population_by_size)
-
-    # totals per group shared by the vacancy outcomes
-    @cached_property
-    def municipal_staff_total(self) -> np.ndarray:
-        return self.sum(self.municipality_group, self.municipal_staff)
-
-    @cached_property
-    def municipal_positions_total(self) -> np.ndarray:
-        return self.sum(self.municipality_group, self.municipal_positions)
-
-    @cached_property
-    def trust_staff_total(self) -> np.ndarray:
-        return self.sum(self.trust_group, self.trust_staff)
-
-    @cached_property
-    def trust_positions_total(self) -> np.ndarray:
-        return self.sum(self.trust_group, self.trust_positions)
-
-    @cached_property
-    def shift_cost_total(self) -> np.ndarray:
-        return self.sum(self.municipality_group, self.state.shift_cost)
-
-    @cached_property
-    def uncompensated_total(self) -> np.ndarray:
-        return self.sum(self.municipality_group, self.state.uncompensated)
-
-    @cached_property
-    def flows(self) -> np.ndarray:
-        """(groups, FLOW_KEYS) this year's labour flows summed per group (one product)."""
-        boards = len(self.board_group)
-        member = np.zeros((self.n, boards))
-        member[self.board_group, np.arange(boards)] = 1.0
-        return member @ self.state.board_flows
-
-    def vacancy_rate_of_sizes(self, size: int) -> np.ndarray:
-        return self.vacancy_rate_by_size[:, size]
-
-    def vacancy_rate_of_profession(self, profession: int) -> np.ndarray:
-        s = self.state
-        positions = (self.sum(self.municipality_group, s.municipal_positions[:, profession])
-                     + self.sum(self.trust_group, s.trust_positions[:, profession]))
-        staff = (self.sum(self.municipality_group, s.municipal_staff[:, profession])
-                 + self.sum(self.trust_group, s.trust_staff[:, profession]))
-        return 1 - ratio(staff, positions)
-
 
 # -- the year outcomes, in column order ----------------------------------------------------------
 
@@ -276,8 +74,9 @@ def _participation(size: int) -> Callable[[YearGroups], np.ndarray]:
 
 def gini_benefit_per_capita(g: YearGroups) -> np.ndarray:
     s = g.state
-    return metrics.gini_by_group(s.benefit / s.population, s.population, g.municipality_group,
-                                 g.n)
+    per_capita = s.benefit / s.population
+    return g.each_year(lambda groups, rows, n: metrics.gini_by_group(
+        per_capita[rows], s.population[rows], groups, n))
 
 
 def theil_benefit_per_capita(g: YearGroups) -> np.ndarray:
@@ -573,8 +372,19 @@ def year_rows(state: YearState, by_community: bool) -> list[dict]:
     """The year's rows: one for the whole scenario, or one per community (with ``community``).
 
     Values are Python numbers (ints for counts), in the registry's column order."""
-    groups = YearGroups(state, by_community)
+    return years_rows([state], by_community)
+
+
+def years_rows(states: Sequence[YearState], by_community: bool) -> list[dict]:
+    """The rows of several years (:func:`year_rows` of each, in order), computed in one pass
+    over their states laid end to end: the same values as a year at a time."""
+    state, blocks = stack(states)
+    groups = YearGroups(state, by_community, blocks)
     values = [np.asarray(o.compute(groups)).tolist() for o in OUTCOMES.values()]
     labels = [{"community": k} for k in state.communities] if by_community else [{}]
-    return [{**label, "year": state.year, **dict(zip(OUTCOMES, row, strict=True))}
-            for label, row in zip(labels, zip(*values, strict=True), strict=True)]
+    rows = []
+    for i, row in enumerate(zip(*values, strict=True)):
+        year, group = divmod(i, groups.per_year)
+        rows.append({**labels[group], "year": states[year].year,
+                     **dict(zip(OUTCOMES, row, strict=True))})
+    return rows
