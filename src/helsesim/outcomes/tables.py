@@ -76,7 +76,8 @@ def projects_frame(columns: Mapping[str, Sequence]) -> pd.DataFrame:
     df = pd.DataFrame(columns)
     # text columns are inferred from their values; only empty ones need a cast (cheaper than
     # casting every column)
-    untyped = {c: "str" for c, t in PROJECT_COLUMNS.items() if t == "str" and df[c].dtype != STR}
+    dtypes = df.dtypes
+    untyped = {c: "str" for c, t in PROJECT_COLUMNS.items() if t == "str" and dtypes[c] != STR}
     return df.astype(untyped) if untyped else df
 
 
