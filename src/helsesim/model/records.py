@@ -23,7 +23,7 @@ from helsesim.outcomes.tables import (
     municipalities_columns,
     typed_columns,
 )
-from helsesim.outcomes.yearly import FLOW_KEYS, years_rows
+from helsesim.outcomes.yearly import FLOW_KEYS, years_columns
 
 if TYPE_CHECKING:
     from helsesim.model.agents import Municipality
@@ -135,17 +135,15 @@ class Recorder:
         if not self._pending:
             return
         states, self._pending = self._pending, []
-        rows = years_rows(states, by_community=False)
-        for row in rows:
-            for c, v in row.items():
-                self._years[c].append(v)
+        years = years_columns(states, by_community=False)
+        for c, values in years.items():
+            self._years[c].extend(values)
         if len(self.keys) == 1:  # the community's rows are the scenario's
-            rows = [{"community": self.keys[0], **row} for row in rows]
+            communities = {"community": [self.keys[0]] * len(states), **years}
         else:
-            rows = years_rows(states, by_community=True)
-        for r in rows:
-            for c in COMMUNITY_COLUMNS:
-                self._communities[c].append(r[c])
+            communities = years_columns(states, by_community=True)
+        for c in COMMUNITY_COLUMNS:
+            self._communities[c].extend(communities[c])
 
     def _municipality_columns(self, model: HealthSystem, state: YearState
                               ) -> dict[str, np.ndarray | list]:

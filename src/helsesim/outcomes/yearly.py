@@ -18,7 +18,7 @@ from helsesim.outcomes.registry import Better, Outcome, collect
 from helsesim.outcomes.tables import LEAD_CLASSES, PROFESSIONS, SIZE_CLASSES
 
 __all__ = ["FLOW_KEYS", "MONEY_KEYS", "OUTCOMES", "YearGroups", "YearState", "year_rows",
-           "years_rows"]
+           "years_columns", "years_rows"]
 
 #: Labour flows of a year, in the column order of ``YearState.board_flows``.
 FLOW_KEYS = ("trust_to_municipality", "municipality_to_trust", "municipality_to_municipality",
@@ -376,15 +376,22 @@ def year_rows(state: YearState, by_community: bool) -> list[dict]:
 
 
 def years_rows(states: Sequence[YearState], by_community: bool) -> list[dict]:
-    """The rows of several years (:func:`year_rows` of each, in order), computed in one pass
-    over their states laid end to end: the same values as a year at a time."""
+    """The rows of several years (:func:`year_rows` of each, in order)."""
+    columns = years_columns(states, by_community)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def years_columns(states: Sequence[YearState], by_community: bool) -> dict[str, list]:
+    """The rows of several years as columns (``community`` first when by community, then
+    ``year`` and the outcomes), computed in one pass over their states laid end to end: the
+    same values as a year at a time."""
     state, blocks = stack(states)
     groups = YearGroups(state, by_community, blocks)
-    values = [np.asarray(o.compute(groups)).tolist() for o in OUTCOMES.values()]
-    labels = [{"community": k} for k in state.communities] if by_community else [{}]
-    rows = []
-    for i, row in enumerate(zip(*values, strict=True)):
-        year, group = divmod(i, groups.per_year)
-        rows.append({**labels[group], "year": states[year].year,
-                     **dict(zip(OUTCOMES, row, strict=True))})
-    return rows
+    per_year = groups.per_year
+    columns: dict[str, list] = {}
+    if by_community:
+        columns["community"] = list(state.communities) * len(states)
+    columns["year"] = [s.year for s in states for _ in range(per_year)]
+    for name, outcome in OUTCOMES.items():
+        columns[name] = np.asarray(outcome.compute(groups)).tolist()
+    return columns
