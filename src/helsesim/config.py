@@ -1531,9 +1531,10 @@ def check_fields(obj: Any, prefix: str = "", root: type | None = None) -> None:
 
 #: Values already checked, by (schema class, path, type, repr of the value): every run checks
 #: ~180 parameters, nearly all at values checked before, and OmegaConf's conversion was most of
-#: a run's set-up. The repr tells 0.0 from -0.0 (equal as keys). Bounded: cleared when full.
+#: a run's set-up. The repr tells 0.0 from -0.0 (equal as keys). Bounded, for sweeps over
+#: sampled values: cleared when full.
 _CHECKED: dict[tuple, Any] = {}
-_CHECKED_MAX = 1 << 16
+_CHECKED_MAX = 1 << 12
 
 
 def _checked(path: str, f: dataclasses.Field, value: Any, root: type) -> Any:
