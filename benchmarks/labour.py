@@ -26,16 +26,27 @@ DESIGN = "open_call"
 
 
 class EffectsModel(HealthSystem):
-    """A model whose projects' effects on the labour market are set by a function of the model
-    (``effects(model) -> dict`` of ``set_project_effects`` arguments), every year before the
-    labour market: the door the project portfolio uses."""
+    """A model with synthetic effects on the labour market (``effects(model) -> dict`` of
+    ``set_project_effects`` arguments) added every year to what the funded projects do, through
+    the door the project portfolio uses, just before the labour market; the runs of a pair differ
+    only by the synthetic effect. (Setting them before ``HealthSystem.labour_market`` would not
+    do: the portfolio sets the projects' effects there every year and overwrote them.)"""
 
     effects: Callable[[HealthSystem], dict] | None = None
 
     def labour_market(self) -> None:
+        self.portfolio.labour_effects(self.year)
         if self.effects is not None:
-            self.workforce.set_project_effects(**self.effects(self))
-        super().labour_market()
+            w, extra = self.workforce, self.effects(self)
+            retention = extra["retention"]
+            keep = retention > 0  # combined as shares of the hazard, exact where 0
+            placements = extra.get("placements")
+            w.set_project_effects(
+                np.where(keep, 1 - (1 - w.retention) * (1 - retention), w.retention),
+                w.attraction + extra["attraction"],
+                w.placements if placements is None else w.placements + placements,
+                [*w.pools, *extra.get("pools", [])])
+        self.workforce.labour_market()
 
 
 def run(scenario: str, seed: int, effects: Callable | None = None, years: int = YEARS,

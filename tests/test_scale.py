@@ -128,7 +128,10 @@ def ray_world(tmp_path):
     ray_tmp = Path(tempfile.mkdtemp(prefix="hs-ray-"))
     before = sorted(Path("/tmp/ray").iterdir()) if Path("/tmp/ray").is_dir() else None
     env = {k: v for k, v in CLI_ENV.items() if not k.startswith("RAY_")}
+    # matplotlib's font cache and config go to a folder of their own, so that HOME shows
+    # what Ray leaves (nothing)
     env.update(HOME=str(home), RAY_TMPDIR=str(ray_tmp), RAY_USAGE_STATS_ENABLED="0",
+               MPLCONFIGDIR=str(tmp_path / "matplotlib"),
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     yield env
     shutil.rmtree(ray_tmp, ignore_errors=True)

@@ -780,11 +780,12 @@ class ProjectParams:
                          "(1: concave from the threshold; > 1: S-shaped).", lo=0.5, hi=5.0,
                          low=1.0, high=2.5,
                          range_source="directional: seed 004 lines 42, 45")
-    half_dose_recruitment: float = p(50e3, "NOK per target FTE-yr", "assumed: ~6 % of an FTE's "
-                                     "cost (ASPE 2014 retention bonus ~17 % of wage); range "
-                                     "15-200 k", "Money per nurse and doctor position of a "
-                                     "party at which a recruitment project has half its "
-                                     "effect.", lo=1.0, hi=1e9,
+    half_dose_recruitment: float = p(50e3, "NOK per open post-yr", "assumed: a recruitment "
+                                     "measure buys packages for the posts to fill (ASPE 2014 "
+                                     "retention bonus ~17 % of wage; ~6 % of an FTE's cost a "
+                                     "year); range 15-200 k", "Money per open nurse and doctor "
+                                     "post of a party (at least one) at which a recruitment "
+                                     "project has half its effect.", lo=1.0, hi=1e9,
                                      low=15000.0, high=200000.0, prior="loguniform",
                                      range_source="assumed: ~6 % of an FTE's cost (ASPE 2014 "
                                                   "retention bonus ~17 % of wage)")

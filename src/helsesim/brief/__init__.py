@@ -106,7 +106,8 @@ class Brief:
         """The brief as a markdown section."""
         out = [heading, ""]
         if len(self.arms) < 2:
-            out += [f"Only one arm (`{self.baseline}`): nothing to compare.", ""]
+            out += [f"Only one arm (`{self.baseline}`): nothing to compare.", "",
+                    SEED_NOISE_NOTE, ""]
         else:
             out += [f"Each arm against `{self.baseline}` over {self.n_seeds} paired seeds (the "
                     f"same seeds, hence the same random events, in every arm). An arm is called "

@@ -170,9 +170,9 @@ class ProjectPortfolio:
         money = [left * project.benefit[a] / project.budget for a in parties]
         positions = self.workforce.positions
         kind = project.type
-        if kind in ("recruitment", "personnel_pool"):  # nurse and doctor positions
-            units = [positions[a.employer_index, 0] + positions[a.employer_index, 1]
-                     for a in parties]
+        if kind in ("recruitment", "personnel_pool"):  # open nurse and doctor posts
+            open_posts = positions[:, :2] - self.workforce.filled[:, :2]
+            units = [max(open_posts[a.employer_index].sum(), 1.0) for a in parties]
             half = params.half_dose_recruitment
         elif kind == "competence":  # the group of staff it trains
             units = [min(positions[a.employer_index].sum(), params.competence_reach)
