@@ -352,3 +352,21 @@ def test_an_infinite_outcome_is_refused_not_returned(monkeypatch):
                         lambda *a: {**real(*a), "task_shift_cost": float("inf")})
     with pytest.raises(api.NonFiniteOutput, match="task_shift_cost"):
         helsesim.simulate(years=2)
+
+
+def test_checked_values_are_remembered_by_value_and_type_errors_each_time():
+    """Validation remembers values it has checked (speed), but by type and exact value: an int
+    is converted to a float as before, -0.0 stays -0.0 after 0.0 was checked, a list is a new
+    list every time, and a bad value is refused every time."""
+    from helsesim.api import build_config
+
+    assert repr(build_config("nordland", compensation=0.0).levers.compensation) == "0.0"
+    assert repr(build_config("nordland", compensation=-0.0).levers.compensation) == "-0.0"
+    assert repr(build_config("nordland", budget=7).scenario.budget) == "7.0"
+    first = build_config("nordland", duration_weights=[1, 2, 3])
+    second = build_config("nordland", duration_weights=[1, 2, 3])
+    assert first.params.project.duration_weights == [1.0, 2.0, 3.0]
+    assert first.params.project.duration_weights is not second.params.project.duration_weights
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="budget"):
+            build_config("nordland", budget=-1.0)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -70,6 +73,13 @@ def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
         ConfigError: the horizon is beyond what the model can compute (before the first year).
         NonFiniteOutput: an outcome came out infinite (a safety net behind the bounds).
     """
+    with collector_paused():
+        tables, result = _run_model(cfg)
+    check_finite(tables, result)
+    return tables, result
+
+
+def _run_model(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
     from helsesim.model import HealthSystem  # mesa is imported only when a model runs
     from helsesim.outcomes import summary
 
@@ -81,8 +91,29 @@ def run_tables(cfg: SimConfig) -> tuple[dict[str, dict], dict]:
         result = summary(tables)
     finally:
         _release(model)
-    check_finite(tables, result)
     return tables, result
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run a model without Python's cyclic garbage collector, then collect its youngest
+    generation once (results are unaffected: the collector frees memory, it decides nothing).
+
+    A run allocates enough containers (agents, projects, their dicts) that the collector
+    would examine them twice on their way to the oldest generation and, every few national
+    runs, traverse every object of the process (pandas, scipy, ...): ~30 ms of a 0.3 s norway
+    run. Paused, the run's objects stay in the youngest generation, and one collection at the
+    end examines them once and frees the finished model (a cycle: the model and its agents),
+    so memory does not grow from run to run. Left as it was if the caller had disabled it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
 
 
 def check_horizon(model: HealthSystem, cfg: SimConfig) -> None:

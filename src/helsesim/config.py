@@ -1524,28 +1524,60 @@ def check_fields(obj: object, prefix: str = "", root: type | None = None) -> Non
     is converted in place as Hydra would convert it) and its metadata (finite, within
     ``lo``/``hi``, one of ``choices``; each entry of a list); raise one ConfigError naming the
     field and what is allowed. ``root`` is the schema class that ``prefix`` is a path in."""
+    schema_class = root or type(obj)
     for path, f, owner in _walk(obj, prefix):
         value = getattr(owner, f.name)
-        converted = convert(path, value, root or type(obj))
+        converted = _checked(path, f, value, schema_class)
         if repr(converted) != repr(value):
-            setattr(owner, f.name, value := converted)
-        meta = f.metadata
-        entries = isinstance(value, (list, tuple))
-        for i, v in enumerate(value if entries else [value]):
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                continue
-            where, each = (f"{path}[{i}]", " each") if entries else (path, "")
-            if math.isnan(v):
-                raise ConfigError(f"{where}: got NaN; allowed:{each} a number{_range(meta)}")
-            if math.isinf(v):
-                raise ConfigError(f"{where}: got {v}; allowed:{each} a finite number"
-                                  f"{_range(meta)}")
-            lo, hi = meta.get("lo"), meta.get("hi")
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                raise ConfigError(f"{where}: got {v!r}; allowed:{each}{_range(meta)}")
-        choices = meta.get("choices")
-        if choices and value not in choices:
-            raise ConfigError(f"{path}: got {value!r}; allowed: {', '.join(choices)}")
+            setattr(owner, f.name, converted)
+
+
+#: Values already checked, by (schema class, path, type, repr of the value): every run checks
+#: ~180 parameters, nearly all at values checked before, and OmegaConf's conversion was most of
+#: a run's set-up. The repr tells 0.0 from -0.0 (equal as keys). Bounded, for sweeps over
+#: sampled values: cleared when full.
+_CHECKED: dict[tuple, Any] = {}
+_CHECKED_MAX = 1 << 12
+
+
+def _checked(path: str, f: dataclasses.Field, value: Any, root: type) -> Any:  # noqa: ANN401 (any leaf value of the schema)
+    """:func:`_check_leaf`, remembered for scalars and lists of scalars (a list is handed out
+    as a new list; an error is raised again, never kept)."""
+    scalars = (bool, int, float, str)
+    entries = isinstance(value, (list, tuple))
+    if not (value is None or isinstance(value, scalars)
+            or (entries and all(isinstance(v, scalars) for v in value))):
+        return _check_leaf(path, f, value, root)
+    key = (root, path, type(value), repr(value))
+    if key not in _CHECKED:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = _check_leaf(path, f, value, root)
+    converted = _CHECKED[key]
+    return list(converted) if isinstance(converted, list) else converted
+
+
+def _check_leaf(path: str, f: dataclasses.Field, value: Any, root: type) -> Any:  # noqa: ANN401 (any leaf value of the schema)
+    """One leaf's value converted by its schema node and checked against its metadata."""
+    value = convert(path, value, root)
+    meta = f.metadata
+    entries = isinstance(value, (list, tuple))
+    for i, v in enumerate(value if entries else [value]):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        where, each = (f"{path}[{i}]", " each") if entries else (path, "")
+        if math.isnan(v):
+            raise ConfigError(f"{where}: got NaN; allowed:{each} a number{_range(meta)}")
+        if math.isinf(v):
+            raise ConfigError(f"{where}: got {v}; allowed:{each} a finite number"
+                              f"{_range(meta)}")
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise ConfigError(f"{where}: got {v!r}; allowed:{each}{_range(meta)}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{path}: got {value!r}; allowed: {', '.join(choices)}")
+    return value
 
 
 def validate(cfg: SimConfig) -> SimConfig:

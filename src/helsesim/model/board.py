@@ -161,7 +161,7 @@ class CollaborativeBoard(Agent):
         self.trust.prepare_proposals(rng, self)
         out, self.proposals = self.proposals, []
         self.call_money += money
-        self.money_asked += sum(pr.budget for pr in out)
+        self.money_asked += sum([pr.budget for pr in out])
         for pr in out:
             self.count_proposal(pr.lead)
         return out
@@ -189,7 +189,7 @@ class CollaborativeBoard(Agent):
         service anyway) is credible; never below the `compensation` lever, at most all."""
         transfer = self.trust.transfer_params
         municipal = 1.0 - self.vote_shares.get(self.trust, 0.0)
-        trust = sum(m.trust for m in self.municipalities) / len(self.municipalities)
+        trust = sum([m.trust for m in self.municipalities]) / len(self.municipalities)
         negotiated = (municipal * trust * transfer.saving_ratio
                       * (1.0 - transfer.threat_credibility))
         return min(max(self.levers.compensation_floor(), negotiated), 1.0)
@@ -200,8 +200,8 @@ class CollaborativeBoard(Agent):
         out = params.score_noise * rng.standard_normal(len(proposals))
         shares = self.vote_shares
         for i, pr in enumerate(proposals):
-            breadth = sum(m.population for m in pr.municipalities) / self.population
-            influence = min(1.0, sum(shares.get(a, 0.0) for a in pr.parties(self.trust)))
+            breadth = sum([m.population for m in pr.municipalities]) / self.population
+            influence = min(1.0, sum([shares.get(a, 0.0) for a in pr.parties(self.trust)]))
             score = (params.score_quality * pr.quality
                      + params.score_priority * self.priority_fit[pr.type]
                      + params.score_breadth * breadth + params.score_influence * influence)

@@ -30,15 +30,18 @@ def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
 
 
 def weighted_sample(rng: np.random.Generator, weights: Sequence[float] | np.ndarray, k: int
-                    ) -> np.ndarray:
+                    ) -> list[int]:
     """``k`` distinct indices drawn with probability proportional to ``weights``, without
     replacement (Efraimidis & Spirakis 2006: the k largest u^(1/w)), in ascending order.
 
     The keys are ranked in Python: the lists are short (a lead's neighbours, a community's
-    municipalities) and a handful of numpy calls per draw cost more than the sort."""
-    u = rng.random(len(weights)).tolist()
+    municipalities) and a handful of numpy calls per draw cost more than the sort. The
+    indices are a list of ints (callers index lists with them)."""
+    n = len(weights)
+    u = rng.random(n).tolist()
+    if k >= n:  # every index is taken, whatever the keys (the uniforms are still drawn)
+        return list(range(n))
     keys = [math.log(x) / w if x > 0.0 and w > 0.0 else -math.inf
             for x, w in zip(u, weights.tolist() if isinstance(weights, np.ndarray) else weights,
                             strict=True)]
-    best = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)[:k]
-    return np.array(sorted(best), dtype=np.int64)
+    return sorted(sorted(range(n), key=keys.__getitem__, reverse=True)[:k])

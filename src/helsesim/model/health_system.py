@@ -131,7 +131,7 @@ class HealthSystem(mesa.Model):
         for key, board in self.boards.items():
             money = board.available - self.committed[key]
             funded = self.design.allocate(board, money, self.rng_alloc)
-            total = sum(pr.budget for pr in funded)
+            total = sum([pr.budget for pr in funded])
             if total > money * (1 + 1e-9) + 1e-6:
                 raise RuntimeError(f"design {self.design.name} overspent in {board.community}")
             for pr in funded:

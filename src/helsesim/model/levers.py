@@ -96,8 +96,8 @@ class Levers:
         """The board's score with the extra weight for recruitment and for the small
         municipalities among the parties."""
         municipalities = proposal.municipalities
-        small = sum(m.size_class == "small" for m in municipalities) / max(len(municipalities),
-                                                                           1)
+        small = (sum([m.size_class == "small" for m in municipalities])
+                 / max(len(municipalities), 1))
         return (score + self.config.recruitment_weight * (proposal.type in RECRUITMENT_TYPES)
                 + self.config.equity_weight * small)
 
@@ -106,8 +106,10 @@ class Levers:
         give more)."""
         return self.config.compensation
 
-    def shared_knowledge(self, knowledge: np.ndarray, spread_rate: float) -> np.ndarray:
+    def shared_knowledge(self, knowledge: np.ndarray, best: np.ndarray, spread_rate: float
+                         ) -> np.ndarray:
         """Knowledge gained from a shared knowledge base: everyone draws on the community's
-        best practice, not only along ties."""
+        best practice (``best``: the highest knowledge in each municipality's community), not
+        only along ties."""
         return (self.config.knowledge_base * spread_rate
-                * np.maximum(knowledge.max() - knowledge, 0.0))
+                * np.maximum(best - knowledge, 0.0))

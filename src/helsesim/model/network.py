@@ -112,7 +112,9 @@ def regional_groups(g: nx.Graph, ids: list[str], n_regions: int) -> list[list[st
     groups)."""
     if len(ids) <= n_regions:
         return [[i] for i in ids]
-    edges = tuple(sorted(tuple(sorted(e)) for e in g.subgraph(ids).edges()))
+    members = set(ids)  # the ties between members (what g.subgraph(ids).edges() gives, cheaper)
+    edges = tuple(sorted({(u, v) if u <= v else (v, u) for u in ids for v in g[u]
+                          if v in members}))
     return [list(c) for c in _modularity_groups(n_regions, tuple(ids), edges)]
 
 
@@ -144,6 +146,8 @@ class CollaborationNetwork:
         self._edges_added: dict[str, int] = {}  # community -> edges projects added to it
         self._community_edges: dict[str, tuple[int, tuple]] = {}
         self._moved: dict[tuple[str, str], dict] = {}  # ties that joint work moved off base
+        self._distance_weights: dict[tuple[str, str], float] = {}
+        self._knowledge_edges: tuple[tuple, tuple] | None = None
         #: Each kind of tie decays towards its base.
         self.base = {"neighbour": params.tie_neighbour, "distance": params.tie_neighbour,
                      "trust": params.tie_trust, "project": 0.0}
@@ -201,37 +205,67 @@ class CollaborationNetwork:
             for node, edge in self.graph[m.node].items():
                 b = index.get(node)
                 if b is not None and b > a:
-                    d = np.hypot(m.x_km - municipalities[b].x_km,
-                                 m.y_km - municipalities[b].y_km)
                     ii.append(a)
                     jj.append(b)
                     edges.append(edge)
-                    weights.append(np.exp(-d / self.params.distance_decay_km))
+                    weights.append(self._distance_weight(m, municipalities[b]))
         out = (np.array(ii, dtype=np.int64), np.array(jj, dtype=np.int64), edges,
                np.array(weights))
         self._community_edges[board.community] = (added, out)
         return out
 
+    def _distance_weight(self, a: Municipality, b: Municipality) -> float:
+        """How much a tie between two municipalities carries practice: exp(-distance / decay),
+        computed once per pair (the community's ties are listed again whenever projects add
+        one, and numpy on single numbers costs more than the lookup)."""
+        key = (a.node, b.node)
+        weight = self._distance_weights.get(key)
+        if weight is None:
+            d = np.hypot(a.x_km - b.x_km, a.y_km - b.y_km)
+            weight = self._distance_weights[key] = np.exp(-d / self.params.distance_decay_km)
+        return weight
+
+    def knowledge_edges(self, boards: list[CollaborativeBoard]
+                        ) -> tuple[np.ndarray, np.ndarray, list[dict], np.ndarray, np.ndarray]:
+        """:meth:`community_edges` of every community laid end to end, as index arrays into
+        the boards' municipalities in board order, and the first municipality of each board
+        (kept until projects add a tie somewhere)."""
+        key = tuple(self._edges_added.get(b.community, 0) for b in boards)
+        if self._knowledge_edges is not None and self._knowledge_edges[0] == key:
+            return self._knowledge_edges[1]
+        parts = [self.community_edges(b) for b in boards]
+        starts = np.cumsum([0] + [len(b.municipalities) for b in boards[:-1]])
+        out = (np.concatenate([p[0] + s for p, s in zip(parts, starts, strict=True)]),
+               np.concatenate([p[1] + s for p, s in zip(parts, starts, strict=True)]),
+               [e for p in parts for e in p[2]], np.concatenate([p[3] for p in parts]), starts)
+        self._knowledge_edges = (key, out)
+        return out
+
     # -- processes ----------------------------------------------------------------------------
     def spread_knowledge(self, boards: Iterable[CollaborativeBoard]) -> None:
         """Practice spreads along ties, decaying with distance and taken up by absorptive
-        capacity; a shared knowledge base (a lever) adds the community's best practice."""
+        capacity; a shared knowledge base (a lever) adds the community's best practice.
+
+        Every community at once: ties join municipalities of one community only, so each
+        municipality's sums over its ties add the same values in the same order as its
+        community alone."""
         params = self.params
-        for board in boards:
-            municipalities = board.municipalities
-            n = len(municipalities)
-            k = np.array([m.knowledge for m in municipalities])
-            i, j, edges, distance_weight = self.community_edges(board)
-            w = np.array([e["tie"] for e in edges]) * distance_weight
-            pull = (np.bincount(i, w * np.maximum(k[j] - k[i], 0), n)
-                    + np.bincount(j, w * np.maximum(k[i] - k[j], 0), n))
-            weight_sum = np.bincount(i, w, n) + np.bincount(j, w, n)
-            absorb = np.array([m.capacity / (1 + m.capacity) for m in municipalities])
-            gain = params.spread_rate * absorb * pull / np.maximum(weight_sum, 1.0)
-            gain += self.levers.shared_knowledge(k, params.spread_rate)
-            new = np.minimum(1.0, k * (1 - params.knowledge_decay) + gain)
-            for m, v in zip(municipalities, new, strict=True):
-                m.knowledge = float(v)
+        boards = list(boards)
+        municipalities = [m for b in boards for m in b.municipalities]
+        n = len(municipalities)
+        k = np.array([m.knowledge for m in municipalities])
+        i, j, edges, distance_weight, starts = self.knowledge_edges(boards)
+        w = np.array([e["tie"] for e in edges]) * distance_weight
+        pull = (np.bincount(i, w * np.maximum(k[j] - k[i], 0), n)
+                + np.bincount(j, w * np.maximum(k[i] - k[j], 0), n))
+        weight_sum = np.bincount(i, w, n) + np.bincount(j, w, n)
+        absorb = np.array([m.capacity / (1 + m.capacity) for m in municipalities])
+        gain = params.spread_rate * absorb * pull / np.maximum(weight_sum, 1.0)
+        best = np.repeat(np.maximum.reduceat(k, starts), np.diff(np.append(starts, n)))
+        gain += self.levers.shared_knowledge(k, best, params.spread_rate)
+        new = np.minimum(1.0, k * (1 - params.knowledge_decay) + gain)
+        for m, v in zip(municipalities, new.tolist(), strict=True):
+            m.knowledge = v
 
     def update_ties(self, projects: Iterable[Project], trusts: dict[str, HealthTrust]) -> None:
         """Joint work in this year's projects strengthens ties; otherwise they decay to their
@@ -256,8 +290,11 @@ class CollaborationNetwork:
             if not self.graph.has_edge(u, v):
                 self._add_tie(u, v)
         # only ties that joint work ever moved off their base change: the others stay at base
+        # (the graph's edge view is looked up only for a tie moved for the first time)
+        moved = self._moved
         for key in joint:
-            self._moved.setdefault(key, self.graph.edges[key])
+            if key not in moved:
+                moved[key] = self.graph.edges[key]
         for key, e in self._moved.items():
             w = e["tie"] - params.tie_decay * (e["tie"] - self.base[e["kind"]])
             n = joint.get(key, 0)

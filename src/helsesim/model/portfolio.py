@@ -85,8 +85,8 @@ class ProjectPortfolio:
         project.first_timers = {m for m in project.municipalities if m.experience == 0}
         for a, b in project.benefit.items():
             a.benefit += b
-        board.municipal_money += sum(b for a, b in project.benefit.items()
-                                     if a.kind == "municipality")
+        board.municipal_money += sum([b for a, b in project.benefit.items()
+                                      if a.kind == "municipality"])
         project.lead.projects_led += 1
         for m in project.municipalities:
             m.experience += 1
@@ -121,7 +121,7 @@ class ProjectPortfolio:
             benefit[project.lead] = lead_part
             municipal_money -= lead_part
         if partners:
-            population = sum(m.population for m in partners)
+            population = sum([m.population for m in partners])
             for m in partners:
                 benefit[m] = benefit.get(m, 0.0) + municipal_money * m.population / population
         elif project.lead.kind == "trust":  # no municipality took part: it stays with the trust
@@ -234,9 +234,9 @@ class ProjectPortfolio:
             if pr.end_year != year:
                 continue
             n = len(municipalities)
-            anchoring = (sum(m.anchoring for m in municipalities) / n if n
+            anchoring = (sum([m.anchoring for m in municipalities]) / n if n
                          else ANCHORING_WITHOUT_MUNICIPALITIES)
-            knowledge = sum(m.knowledge for m in municipalities) / n if n else 0.0
+            knowledge = sum([m.knowledge for m in municipalities]) / n if n else 0.0
             # the dose where the project is to be implemented: its municipal parties (the
             # trust's own share acts on the hospital side, not modelled)
             doses = ([pr.response.get(m, 0.0) for m in municipalities] if n

@@ -2,8 +2,9 @@
 
 :class:`Recorder` reads the model once per collection into a
 :class:`~helsesim.outcomes.YearState` (arrays in board order) and keeps the tables as columns:
-years and communities (the year outcomes of :mod:`helsesim.outcomes.yearly`), municipalities
-(state variables per year) and, at the end, projects. It keeps its own caches; it writes nothing
+years and communities (the year outcomes of :mod:`helsesim.outcomes.yearly`, computed for all
+pending years at once when the tables are read), municipalities (state variables per year) and,
+at the end, projects. It keeps its own caches; it writes nothing
 into the model.
 """
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helsesim.outcomes import COMMUNITY_COLUMNS, YEAR_COLUMNS, YearState, year_rows
+from helsesim.outcomes import COMMUNITY_COLUMNS, YEAR_COLUMNS, YearState
 from helsesim.outcomes.state import FLOW_KEYS
 from helsesim.outcomes.tables import (
     LEAD_CLASSES,
@@ -23,6 +24,7 @@ from helsesim.outcomes.tables import (
     municipalities_columns,
     typed_columns,
 )
+from helsesim.outcomes.yearly import years_columns
 
 if TYPE_CHECKING:
     from helsesim.model.agents import Municipality
@@ -43,8 +45,10 @@ class Recorder:
         boards = list(model.boards.values())
         self.municipalities: list[Municipality] = [m for b in boards for m in b.municipalities]
         ms = self.municipalities
-        self.years: dict[str, list] = {c: [] for c in YEAR_COLUMNS}
-        self.communities: dict[str, list] = {c: [] for c in COMMUNITY_COLUMNS}
+        self._years: dict[str, list] = {c: [] for c in YEAR_COLUMNS}
+        self._communities: dict[str, list] = {c: [] for c in COMMUNITY_COLUMNS}
+        #: States collected whose year rows are not computed yet (:meth:`_flush`).
+        self._pending: list[YearState] = []
         self.municipality_years: list[dict] = []
         # what does not change during a run, read once
         self._static = {c: [getattr(m, c) for m in ms] for c in STATIC_COLUMNS}
@@ -108,19 +112,39 @@ class Recorder:
         return np.array([self.code[pr.community] for pr in projects], dtype=np.int64)
 
     def collect(self, model: HealthSystem) -> None:
-        """Record the year: its outcome rows and every municipality's state."""
+        """Record the year: every municipality's state, and the year's state for its outcome
+        rows (computed when the tables are read, all pending years in one pass)."""
         state = self.state(model)
         self.municipality_years.append(self._municipality_columns(model, state))
-        row = year_rows(state, by_community=False)[0]
-        for c, v in row.items():
-            self.years[c].append(v)
-        if len(self.keys) == 1:  # the community's row is the scenario's
-            rows = [{"community": self.keys[0], **row}]
+        self._pending.append(state)
+
+    @property
+    def years(self) -> dict[str, list]:
+        """The years table as columns (one row per year collected)."""
+        self._flush()
+        return self._years
+
+    @property
+    def communities(self) -> dict[str, list]:
+        """The communities table as columns (one row per community and year collected)."""
+        self._flush()
+        return self._communities
+
+    def _flush(self) -> None:
+        """The outcome rows of the years collected since the last read, in one grouped pass over
+        their states (the same values as year by year: ``yearly.years_rows``)."""
+        if not self._pending:
+            return
+        states, self._pending = self._pending, []
+        years = years_columns(states, by_community=False)
+        for c, values in years.items():
+            self._years[c].extend(values)
+        if len(self.keys) == 1:  # the community's rows are the scenario's
+            communities = {"community": [self.keys[0]] * len(states), **years}
         else:
-            rows = year_rows(state, by_community=True)
-        for r in rows:
-            for c in COMMUNITY_COLUMNS:
-                self.communities[c].append(r[c])
+            communities = years_columns(states, by_community=True)
+        for c in COMMUNITY_COLUMNS:
+            self._communities[c].extend(communities[c])
 
     def _municipality_columns(self, model: HealthSystem, state: YearState
                               ) -> dict[str, np.ndarray | list]:

@@ -190,13 +190,17 @@ class Workforce:
         self.attraction = np.asarray(attraction, dtype=float)
         self.placements = (np.zeros(n) if placements is None
                            else np.maximum(np.asarray(placements, dtype=float), 0.0))
-        self.pools = [np.asarray(g, dtype=np.int64) for g in (pools or [])]
+        pools = [np.asarray(g, dtype=np.int64) for g in (pools or [])]
+        unchanged = len(pools) == len(self.pools) and all(
+            np.array_equal(g, old) for g, old in zip(pools, self.pools, strict=True))
+        self.pools = pools
+        if unchanged:  # the same pools as last year: the same matrix
+            return
         self._pool_matrix = None
-        if any(len(g) > 1 for g in self.pools):
-            member = np.zeros((n, n), dtype=bool)
-            for g in self.pools:
-                member[np.ix_(g, g)] = True
-            matrix = self.params.pool_share * member
+        if any(len(g) > 1 for g in pools):
+            matrix = np.zeros((n, n))
+            for g in pools:
+                matrix[np.ix_(g, g)] = self.params.pool_share
             np.fill_diagonal(matrix, 1.0)
             self._pool_matrix = matrix
 

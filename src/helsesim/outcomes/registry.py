@@ -35,7 +35,8 @@ class Outcome:
         unit: the unit of the stored value.
         better: which direction is better for the grant's aims, or ``neither``.
         level: ``year`` or ``run`` (see the module docstring).
-        compute: year: ``f(YearGroups) -> array`` (one value per group); run:
+        compute: year: ``f(YearGroups) -> array`` (one value per group, from sums per group
+            and elementwise operations, or through ``YearGroups.each_year``); run:
             ``f(RunTables) -> number``.
         doc: the definition written in docs/ODD.md (the label when empty).
         basis: ``state`` (the level reached at the end of the year), ``flow`` (what happened

@@ -1,140 +1,28 @@
 """Year outcomes: what is recorded for every year, from the year's state as arrays.
 
-The model hands over its state once per collection as a :class:`~.state.YearState` (one row per
-municipality, trust, tie, board and new or running project); every year outcome is a pure
-function of a :class:`YearGroups`, the state split into groups: the whole scenario (one group)
-or each health community. The functions share intermediate sums through cached properties, so
-all communities are computed in one grouped pass over the arrays. The indices are those of
-:mod:`helsesim.outcomes.metrics`; definitions in docs/ODD.md §8.
+Every year outcome is a pure function of a :class:`~helsesim.outcomes.groups.YearGroups`, the
+year's state (:class:`~helsesim.outcomes.state.YearState`) split into groups: the whole
+scenario (one group) or each health community, for one year or for all the years of a run at
+once. The indices are those of :mod:`helsesim.outcomes.metrics`; definitions in docs/ODD.md §8.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cached_property
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from helsesim.outcomes import metrics
+from helsesim.outcomes.groups import YearGroups, ratio, stack
 from helsesim.outcomes.registry import Better, Outcome, collect
 from helsesim.outcomes.state import FLOW_KEYS, FLOW_LABELS, MONEY_KEYS, YearState
 from helsesim.outcomes.tables import LEAD_CLASSES, PROFESSIONS, SIZE_CLASSES
 
+__all__ = ["FLOW_KEYS", "MONEY_KEYS", "OUTCOMES", "YearGroups", "YearState", "year_rows",
+           "years_columns", "years_rows"]
+
 #: Trust at or above this is high (``share_high_trust``).
 HIGH_TRUST = 0.6
-
-_S = len(SIZE_CLASSES)
-
-
-def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den where den > 0, else NaN."""
-    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=den > 0)
-
-
-class YearGroups:
-    """A :class:`YearState` split into ``n`` groups: one (the scenario) or the communities."""
-
-    def __init__(self, state: YearState, by_community: bool) -> None:
-        self.state = state
-        trusts = np.arange(len(state.communities), dtype=np.int64)
-        if by_community:
-            self.n = len(state.communities)
-            self.municipality_group = state.municipality_community
-            self.trust_group = trusts
-            self.edge_group = state.edge_community
-            self.project_group = (state.new_community, state.running_community)
-        else:
-            self.n = 1
-            self.municipality_group = np.zeros_like(state.municipality_community)
-            self.trust_group = np.zeros_like(trusts)
-            self.edge_group = np.where(state.edge_community >= 0, 0, -1)
-            self.project_group = (np.zeros_like(state.new_community),
-                                  np.zeros_like(state.running_community))
-        self.board_group = self.trust_group  # board i is the board of trust i's community
-
-    def sum(self, groups: np.ndarray, values: np.ndarray | None, size: int | None = None
-            ) -> np.ndarray:
-        """Sum (count, without values) per group."""
-        return np.bincount(groups, weights=values, minlength=self.n if size is None else size)
-
-    def by_size(self, values: np.ndarray | None) -> np.ndarray:
-        """(groups, size classes) sums (counts, without values) over municipalities."""
-        return self.sum(self.size_group, values, self.n * _S).reshape(self.n, _S)
-
-    @cached_property
-    def size_group(self) -> np.ndarray:
-        return self.municipality_group * _S + self.state.size
-
-    @cached_property
-    def municipal_positions(self) -> np.ndarray:
-        return self.state.municipal_positions.sum(axis=1)
-
-    @cached_property
-    def municipal_staff(self) -> np.ndarray:
-        return self.state.municipal_staff.sum(axis=1)
-
-    @cached_property
-    def trust_positions(self) -> np.ndarray:
-        return self.state.trust_positions.sum(axis=1)
-
-    @cached_property
-    def trust_staff(self) -> np.ndarray:
-        return self.state.trust_staff.sum(axis=1)
-
-    @cached_property
-    def n_municipalities(self) -> np.ndarray:
-        return self.sum(self.municipality_group, None)
-
-    @cached_property
-    def n_boards(self) -> np.ndarray:
-        return self.sum(self.board_group, None)
-
-    @cached_property
-    def n_new(self) -> np.ndarray:
-        return self.sum(self.project_group[0], None)
-
-    @cached_property
-    def mean_trust(self) -> np.ndarray:
-        return ratio(self.sum(self.municipality_group, self.state.trust), self.n_municipalities)
-
-    def mean_over_municipalities(self, values: np.ndarray) -> np.ndarray:
-        return ratio(self.sum(self.municipality_group, values), self.n_municipalities)
-
-    def mean_over_boards(self, column: np.ndarray) -> np.ndarray:
-        return ratio(self.sum(self.board_group, column), self.n_boards)
-
-    @cached_property
-    def staff_by_size(self) -> np.ndarray:
-        """(groups, size classes) municipal staff."""
-        return self.by_size(self.municipal_staff)
-
-    @cached_property
-    def positions_by_size(self) -> np.ndarray:
-        return self.by_size(self.municipal_positions)
-
-    @cached_property
-    def population_by_size(self) -> np.ndarray:
-        return self.by_size(self.state.population)
-
-    @cached_property
-    def flows(self) -> np.ndarray:
-        """(groups, FLOW_KEYS) this year's labour flows summed per group (one product)."""
-        boards = len(self.board_group)
-        member = np.zeros((self.n, boards))
-        member[self.board_group, np.arange(boards)] = 1.0
-        return member @ self.state.board_flows
-
-    def vacancy_rate_of_sizes(self, size: int) -> np.ndarray:
-        return 1 - ratio(self.staff_by_size[:, size], self.positions_by_size[:, size])
-
-    def vacancy_rate_of_profession(self, profession: int) -> np.ndarray:
-        s = self.state
-        positions = (self.sum(self.municipality_group, s.municipal_positions[:, profession])
-                     + self.sum(self.trust_group, s.trust_positions[:, profession]))
-        staff = (self.sum(self.municipality_group, s.municipal_staff[:, profession])
-                 + self.sum(self.trust_group, s.trust_staff[:, profession]))
-        return 1 - ratio(staff, positions)
-
 
 # -- the year outcomes, in column order ----------------------------------------------------------
 
@@ -160,14 +48,15 @@ def recruitment_share_new(g: YearGroups) -> np.ndarray:
 
 def _participation(size: int) -> Callable[[YearGroups], np.ndarray]:
     def participation(g: YearGroups) -> np.ndarray:
-        return ratio(g.by_size(g.state.active)[:, size], g.by_size(None)[:, size])
+        return g.participation_by_size[:, size]
     return participation
 
 
 def gini_benefit_per_capita(g: YearGroups) -> np.ndarray:
     s = g.state
-    return metrics.gini_by_group(s.benefit / s.population, s.population, g.municipality_group,
-                                 g.n)
+    per_capita = s.benefit / s.population
+    return g.each_year(lambda groups, rows, n: metrics.gini_by_group(
+        per_capita[rows], s.population[rows], groups, n))
 
 
 def theil_benefit_per_capita(g: YearGroups) -> np.ndarray:
@@ -188,9 +77,8 @@ def small_representation_ratio(g: YearGroups) -> np.ndarray:
 
 
 def vacancy_rate(g: YearGroups) -> np.ndarray:
-    positions = (g.sum(g.municipality_group, g.municipal_positions)
-                 + g.sum(g.trust_group, g.trust_positions))
-    staff = g.sum(g.municipality_group, g.municipal_staff) + g.sum(g.trust_group, g.trust_staff)
+    positions = g.municipal_positions_total + g.trust_positions_total
+    staff = g.municipal_staff_total + g.trust_staff_total
     return 1 - ratio(staff, positions)
 
 
@@ -199,7 +87,7 @@ def _vacancy_rate_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
 
 
 def vacancy_rate_trust(g: YearGroups) -> np.ndarray:
-    return 1 - ratio(g.sum(g.trust_group, g.trust_staff), g.sum(g.trust_group, g.trust_positions))
+    return 1 - ratio(g.trust_staff_total, g.trust_positions_total)
 
 
 def _vacancy_rate_of_profession(profession: int) -> Callable[[YearGroups], np.ndarray]:
@@ -220,7 +108,7 @@ def decision_equity_sd(g: YearGroups) -> np.ndarray:
 
 
 def _mean_trust_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: ratio(g.by_size(g.state.trust)[:, size], g.by_size(None)[:, size])
+    return lambda g: g.mean_trust_by_size[:, size]
 
 
 def mean_tie_strength(g: YearGroups) -> np.ndarray:
@@ -238,16 +126,15 @@ def task_transfers(g: YearGroups) -> np.ndarray:
 
 
 def task_shift_cost(g: YearGroups) -> np.ndarray:
-    return g.sum(g.municipality_group, g.state.shift_cost)
+    return g.shift_cost_total
 
 
 def uncompensated_task_shift_cost(g: YearGroups) -> np.ndarray:
-    return g.sum(g.municipality_group, g.state.uncompensated)
+    return g.uncompensated_total
 
 
 def _shift_burden_of_size(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: ratio(g.by_size(g.state.uncompensated)[:, size],
-                           g.population_by_size[:, size])
+    return lambda g: g.shift_burden_by_size[:, size]
 
 
 def influence_concentration(g: YearGroups) -> np.ndarray:
@@ -271,9 +158,7 @@ def retention_fte(g: YearGroups) -> np.ndarray:
 
 
 def compensated_share(g: YearGroups) -> np.ndarray:
-    s = g.state
-    cost = g.sum(g.municipality_group, s.shift_cost)
-    return 1 - ratio(g.sum(g.municipality_group, s.uncompensated), cost)
+    return 1 - ratio(g.uncompensated_total, g.shift_cost_total)
 
 
 def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
@@ -284,7 +169,7 @@ def _moves(flow: int) -> Callable[[YearGroups], np.ndarray]:
 
 
 def staff_fte_municipal(g: YearGroups) -> np.ndarray:
-    return g.sum(g.municipality_group, g.municipal_staff)
+    return g.municipal_staff_total
 
 
 def staff_fte_small(g: YearGroups) -> np.ndarray:
@@ -296,7 +181,7 @@ def vacancy_gap_small_large(g: YearGroups) -> np.ndarray:
 
 
 def _staff_per_1000(size: int) -> Callable[[YearGroups], np.ndarray]:
-    return lambda g: 1000 * ratio(g.staff_by_size[:, size], g.population_by_size[:, size])
+    return lambda g: g.staff_per_1000_by_size[:, size]
 
 
 _SHARE = "share of positions"
@@ -467,8 +352,26 @@ def year_rows(state: YearState, by_community: bool) -> list[dict]:
     """The year's rows: one for the whole scenario, or one per community (with ``community``).
 
     Values are Python numbers (ints for counts), in the registry's column order."""
-    groups = YearGroups(state, by_community)
-    values = [np.asarray(o.compute(groups)).tolist() for o in OUTCOMES.values()]
-    labels = [{"community": k} for k in state.communities] if by_community else [{}]
-    return [{**label, "year": state.year, **dict(zip(OUTCOMES, row, strict=True))}
-            for label, row in zip(labels, zip(*values, strict=True), strict=True)]
+    return years_rows([state], by_community)
+
+
+def years_rows(states: Sequence[YearState], by_community: bool) -> list[dict]:
+    """The rows of several years (:func:`year_rows` of each, in order)."""
+    columns = years_columns(states, by_community)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def years_columns(states: Sequence[YearState], by_community: bool) -> dict[str, list]:
+    """The rows of several years as columns (``community`` first when by community, then
+    ``year`` and the outcomes), computed in one pass over their states laid end to end: the
+    same values as a year at a time."""
+    state, blocks = stack(states)
+    groups = YearGroups(state, by_community, blocks)
+    per_year = groups.per_year
+    columns: dict[str, list] = {}
+    if by_community:
+        columns["community"] = list(state.communities) * len(states)
+    columns["year"] = [s.year for s in states for _ in range(per_year)]
+    for name, outcome in OUTCOMES.items():
+        columns[name] = np.asarray(outcome.compute(groups)).tolist()
+    return columns
