@@ -211,6 +211,21 @@ def recovery_job(tmp_path_factory):
     return cfg, out, info
 
 
+def test_synthetic_truth_lies_strictly_inside_the_priors_and_off_the_defaults():
+    """A truth on a prior's bound can never be inside an equal-tailed 90 % interval: recovery
+    would fail by construction, not because the targets cannot identify it."""
+    from helsesim.config import parameter_table
+
+    cfg = compose("experiment=calibrate", "targets=synthetic")
+    ranges = {r["name"]: r for r in parameter_table()}
+    assert set(cfg.targets.truth) == set(cfg.calibration.parameters)
+    for name, value in cfg.targets.truth.items():
+        r = ranges[name]
+        margin = 0.05 * (r["high"] - r["low"])
+        assert r["low"] + margin <= value <= r["high"] - margin, (name, value, r["low"], r["high"])
+        assert value != pytest.approx(r["default"]), name
+
+
 def test_calibration_recovers_a_strongly_identified_parameter(recovery_job):
     _, out, info = recovery_job
     s = pd.read_parquet(out / "posterior_summary.parquet").set_index("parameter")
