@@ -290,7 +290,8 @@ def test_a_bad_analysis_is_refused_before_anything_is_written(tmp_path, override
 def test_the_default_summary_says_its_intervals_are_seed_noise(tmp_path):
     from helsesim.report import SEED_NOISE_NOTE
 
-    run_experiment(compose("experiment.designs=[open_call]", "experiment.n_seeds=1", "years=2",
-                           "experiment.figures=false"), tmp_path)
+    # two arms: the brief says nothing of intervals when there is nothing to compare
+    run_experiment(compose("experiment.designs=[open_call,two_stream]", "experiment.n_seeds=1",
+                           "years=2", "experiment.figures=false"), tmp_path)
     md = (tmp_path / "summary.md").read_text()
     assert SEED_NOISE_NOTE in md and "experiment=robustness" in md
