@@ -170,6 +170,20 @@ def test_targets_needing_missing_outputs_are_skipped_by_name_until_they_exist():
             assert not set(spec.needs) <= columns, spec.name
 
 
+def test_target_statistics_agree_with_the_model_s_outcomes_of_the_same_concept():
+    """A target computed from the tables equals the run outcome that defines the same thing
+    (one definition, two homes would drift apart)."""
+    import helsesim
+
+    r = helsesim.simulate("nordland", seed=3, years=6)
+    run = T.Run(r.years, r.projects, r.municipalities, r.communities)
+    same = {"oversubscription_median": "oversubscription",
+            **{k: k for k in ("participation_ever_small", "recruitment_project_share",
+                              "implementation_rate", "survival_rate")}}
+    for target, outcome in same.items():
+        assert T.STATISTICS[target](run) == pytest.approx(r.summary[outcome]), target
+
+
 def test_target_terms_scale_by_tolerance():
     t = T.Target("x", "open_call", "interval", 0.36, 0.25, 0.45, 0.08, "distance")
     assert t.term(0.3) == 0 and t.met(0.3)
