@@ -3,6 +3,7 @@
     python benchmarks/workbench.py                  # Morris screen + Sobol estimate (~10 min)
     python benchmarks/workbench.py --recovery       # ... and the full recovery (~20 min more)
     python benchmarks/workbench.py --sobol-n 32     # the base sample the Sobol time is measured on
+    python benchmarks/workbench.py --out DIR        # keep the Morris and Sobol job folders
 
 Prints:
 
@@ -48,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sobol-n", type=int, default=16, help="base sample of the measured Sobol run")
     ap.add_argument("--recovery", action="store_true", help="also run the full recovery")
+    ap.add_argument("--out", type=Path, default=None, help="keep the Morris and Sobol job "
+                    "folders here (DIR/morris, DIR/sobol; default: a temporary folder)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     print(f"helsesim workbench benchmark on {_cores()} cores")
-    with tempfile.TemporaryDirectory(prefix="hs-workbench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hs-workbench-") as scratch:
+        tmp = str(args.out or scratch)
         seconds, info = timed(["experiment=sensitivity", "experiment.designs=[open_call]",
                                "experiment.n_trajectories=10", "experiment.n_seeds=3",
                                "experiment.top_k=0"], Path(tmp) / "morris")

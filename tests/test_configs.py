@@ -18,7 +18,7 @@ from helsesim.model.allocation import DESIGNS
 from helsesim.runner.compose import CONF_DIR, restrict_to_design, to_schema
 from helsesim.runner.plan import plan_experiment
 
-GROUPS = ("scenario", "allocation", "levers", "experiment")
+GROUPS = ("scenario", "allocation", "levers", "params", "experiment")
 
 
 def options(group: str) -> list[str]:
@@ -196,3 +196,40 @@ def test_an_allocation_override_runs_only_that_design(compose, overrides, expect
 
 def test_conf_dir_is_the_repository_conf():
     assert CONF_DIR == Path(__file__).resolve().parents[1] / "conf"
+
+
+def test_params_calibrated_is_a_named_parameter_set_that_runs(compose):
+    """`params=calibrated` (no `+`) sets exactly the posterior medians of conf/params/
+    calibrated.yaml, each different from config.py's default; the same file passed to
+    `helsesim.simulate(**file)` gives the same parameters, and a tiny job runs with them."""
+    import helsesim
+
+    path = CONF_DIR / "params" / "calibrated.yaml"
+    stated = OmegaConf.to_container(OmegaConf.load(path))
+    flat = {}
+
+    def walk(prefix, node):
+        for k, v in node.items():
+            if isinstance(v, dict):
+                walk(f"{prefix}{k}.", v)
+            else:
+                flat[f"{prefix}{k}"] = v
+
+    walk("", stated)
+    assert flat and all(k.startswith("params.") for k in flat)
+    defaults = to_flat_dict(SimConfig())
+    composed = to_flat_dict(SimConfig(**{f.name: getattr(to_schema(compose(["params=calibrated"])),
+                                                         f.name)
+                                         for f in dataclasses.fields(SimConfig)}))
+    for key, value in flat.items():
+        assert composed[key] == pytest.approx(value), key
+        assert value != pytest.approx(defaults[key]), f"{key} equals its default"
+    # nothing else moved
+    assert {k for k in defaults if composed[k] != defaults[k]} == set(flat)
+    plan = plan_experiment(compose(["params=calibrated", "experiment.designs=[open_call]",
+                                    "experiment.n_seeds=1", "years=2"]))
+    assert to_flat_dict(plan.runs[0].config).items() >= {
+        k: composed[k] for k in flat}.items()
+    result = helsesim.simulate("nordland", years=2, **stated)
+    assert {k: to_flat_dict(result.config)[k] for k in flat} == pytest.approx(flat)
+    assert len(result.years) == 3 and result.years["vacancy_rate"].notna().all()

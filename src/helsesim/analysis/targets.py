@@ -230,9 +230,15 @@ def survival_rate(run: Run) -> float:
     return float(np.mean(p["survives"].astype(bool))) if len(p) else NAN
 
 
-def _median_over_years(column: str, above: float | None = None) -> Callable[[Run], float]:
+def _oversubscription(above: float | None = None) -> Callable[[Run], float]:
+    """Money asked / money offered in the open calls (``money_asked`` / ``call_money``, the
+    model's ``oversubscription`` outcome per year), over years 1..T with a call: the median, or
+    the share of those years above ``above``."""
     def stat(run: Run) -> float:
-        v = run.years[run.years["year"] >= 1][column].to_numpy(float)
+        y = run.years[(run.years["year"] >= 1) & (run.years["call_money"] > 0)]
+        if not len(y):
+            return NAN
+        v = y["money_asked"].to_numpy(float) / y["call_money"].to_numpy(float)
         return float(np.mean(v > above)) if above is not None else float(np.median(v))
     return stat
 
@@ -297,8 +303,8 @@ STATISTICS: dict[str, Callable[[Run], float]] = {
     "implementation_rate": implementation_rate,
     "survival_rate": survival_rate,
     "partners_reduce_implementation": partners_reduce_implementation,
-    "oversubscription_median": _median_over_years("oversubscription"),
-    "oversubscription_years_above_one": _median_over_years("oversubscription", above=1.0),
+    "oversubscription_median": _oversubscription(),
+    "oversubscription_years_above_one": _oversubscription(above=1.0),
     "budget_ostfold": budget_ostfold,
 }
 
