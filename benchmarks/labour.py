@@ -37,15 +37,7 @@ class EffectsModel(HealthSystem):
     def labour_market(self) -> None:
         self.portfolio.labour_effects(self.year)
         if self.effects is not None:
-            w, extra = self.workforce, self.effects(self)
-            retention = extra["retention"]
-            keep = retention > 0  # combined as shares of the hazard, exact where 0
-            placements = extra.get("placements")
-            w.set_project_effects(
-                np.where(keep, 1 - (1 - w.retention) * (1 - retention), w.retention),
-                w.attraction + extra["attraction"],
-                w.placements if placements is None else w.placements + placements,
-                [*w.pools, *extra.get("pools", [])])
+            self.workforce.add_project_effects(**self.effects(self))
         self.workforce.labour_market()
 
 

@@ -135,7 +135,8 @@ def mean_statistics(tables: Mapping[str, pd.DataFrame], used: list[targets.Targe
 class ParticleModel:
     """pyabc's model: a particle's parameters -> the scaled distance terms of the targets.
 
-    Each call runs the calibration's designs x ``n_seeds`` seeds, the seeds drawn anew, with
+    Each call runs the calibration's designs x ``n_seeds`` seeds, new seeds for every particle
+    (:meth:`first_seed`), with
     helsesim's single-run API (:func:`helsesim.run_config`; pyabc's sampler runs particles in
     parallel), and computes the targets' statistics from the runs' tables. The configurations
     are the runner's (planned once by :func:`helsesim.runner.plan_experiment`), so a
@@ -149,7 +150,19 @@ class ParticleModel:
         self.base = {plan.arm_configs[a].allocation.design: plan.arm_configs[a]
                      for a in plan.arms}
         self.n_seeds = int(cfg.experiment.n_seeds)
+        self.seed = int(cfg.seed)
         self.used, self.designs, self.groups = used, designs, groups
+
+    def first_seed(self, values: dict[str, float]) -> int:
+        """A particle's first seed, from a generator seeded by the calibration's ``seed`` and the
+        particle's parameter values: every particle gets its own seeds (the posterior is not
+        fitted to particular seeds), and the same particle gets the same seeds in any worker
+        process and in a rerun (numpy's global generator, which pyabc's workers reseed, would
+        give other seeds each time)."""
+        bits = np.array([values[k] for k in sorted(values)], dtype=np.float64).view(np.uint32)
+        rng = np.random.default_rng(np.random.SeedSequence(
+            self.seed, spawn_key=tuple(int(b) for b in bits)))
+        return int(rng.integers(1, 2**31 - 1 - self.n_seeds))
 
     def tables(self, params: dict[str, float], seed: int) -> dict[str, pd.DataFrame]:
         """The runs of one particle (designs x seeds) as a job's tables."""
@@ -170,11 +183,9 @@ class ParticleModel:
         return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
 
     def __call__(self, params: dict) -> dict[str, float]:
-        # pyabc draws from numpy's global generator (seeded per worker by its sampler)
-        seed = int(np.random.randint(1, 2**31 - 1 - self.n_seeds))  # noqa: NPY002
         values = {k: float(v) for k, v in dict(params).items()}
         try:
-            tables = self.tables(values, seed)
+            tables = self.tables(values, self.first_seed(values))
         except Exception:  # noqa: BLE001 - a particle the model refuses is far from the targets
             log.warning("calibrate: a particle failed (%s); scored as missing every target",
                         values, exc_info=True)

@@ -204,6 +204,22 @@ class Workforce:
             np.fill_diagonal(matrix, 1.0)
             self._pool_matrix = matrix
 
+    def add_project_effects(self, retention: np.ndarray, attraction: np.ndarray,
+                            placements: np.ndarray | None = None,
+                            pools: list[np.ndarray] | None = None) -> None:
+        """Add effects to those set this year (after the project portfolio's, before the labour
+        market): the hook for effects beyond the funded projects, such as the synthetic effects
+        of the paired labour-market experiments. Shares of the quit hazard combine as
+        1 - (1 - a)(1 - b) (exactly the set share where nothing is added), attraction and
+        placements add up, pools join the projects' pools."""
+        retention = np.asarray(retention, dtype=float)
+        combined = np.where(retention > 0, 1 - (1 - self.retention) * (1 - retention),
+                            self.retention)
+        self.set_project_effects(
+            combined, self.attraction + np.asarray(attraction, dtype=float),
+            self.placements if placements is None else self.placements + placements,
+            [*self.pools, *(pools or [])])
+
     def placement_graduates(self) -> np.ndarray | None:
         """This year's expected graduates of funded placements (employers x professions), the
         placements of ``placement_lag`` years ago times ``placement_yield``, split over
