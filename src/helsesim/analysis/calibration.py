@@ -291,7 +291,9 @@ def run_abc(cfg: DictConfig, out: Path, used: list[targets.Target],
         done = history.max_t + 1
         log.info("calibrate: resuming from %s: %d generations done", db_path, done)
     else:
-        np.random.seed(int(cfg.seed))  # noqa: NPY002 - pyabc samples from numpy's global
+        # pyabc 0.13 takes no generator: its proposals come from numpy's global one, so seeding
+        # that is the one way to seed them (the particles' runs use their own, first_seed)
+        np.random.seed(int(cfg.seed))  # noqa: NPY002
         common.write_text(id_path, json.dumps(ident))
         history = abc.new(db, {t.key: 0.0 for t in used})
         done = 0
